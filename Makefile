@@ -1,0 +1,75 @@
+# Marquee: `make run` to try it, `make test` to test it. See README.md.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+VENV := .venv
+UV := $(TOOLS)/bin/uv
+PY := $(VENV)/bin/python
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+# The test suite runs on real PostgreSQL and Redis (override to point elsewhere).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/marquee
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+PYTEST_WORKERS ?= 2
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: help setup run test lint fmt worker beat bench migrate demo schema clean
+
+help:
+	@echo "make run     set up and serve on http://$(HOST):$(PORT) (SQLite unless DATABASE_URL/REDIS_URL)"
+	@echo "make test    set up and run the whole suite on PostgreSQL and Redis"
+	@echo "make bench   the onsale rush benchmark (gunicorn, PostgreSQL, Redis)"
+	@echo "make worker  a Celery worker;  make beat  the Celery beat scheduler"
+	@echo "make lint    ruff"
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --quiet
+	@touch $@
+
+setup: $(VENV)/.synced
+
+migrate: setup
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py load_demo
+
+run: demo
+	$(PY) manage.py collectstatic --noinput -v0
+	@echo "Marquee on http://$(HOST):$(PORT)/  (admin: /admin/, API docs: /api/docs/)"
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py runserver $(HOST):$(PORT)
+
+test: setup
+	@bash scripts/services.sh
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+		$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+fmt: setup
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+worker: setup
+	$(VENV)/bin/celery -A ticketing worker --loglevel=INFO --concurrency=2
+
+beat: setup
+	$(VENV)/bin/celery -A ticketing beat --loglevel=INFO --schedule=var/celerybeat-schedule
+
+bench: setup
+	@bash scripts/services.sh
+	$(PY) -m bench.onsale $(BENCH_ARGS)
+
+schema: setup
+	$(PY) manage.py spectacular --file docs/openapi.yaml --validate
+
+clean:
+	rm -rf $(VENV) $(TOOLS) var staticfiles .pytest_cache

@@ -1,0 +1,68 @@
+"""Small builders for test data. Plain functions: readable, no magic."""
+
+from __future__ import annotations
+
+import itertools
+import string
+from datetime import timedelta
+
+from django.utils import timezone
+
+from ticketing.partners.services import partner_create
+from ticketing.screenings.models import (
+    Auditorium,
+    Cinema,
+    Film,
+    Screening,
+    Seat,
+    SeatTypeSurcharge,
+    TicketType,
+)
+
+_seq = itertools.count(1)
+
+
+def cinema(**kw) -> Cinema:
+    n = next(_seq)
+    defaults = {
+        "name": f"Cinema {n}", "slug": f"cinema-{n}", "time_zone": "Europe/Paris",
+        "currency": "EUR", "booking_fee": 100, "booking_fee_cap": 300,
+    }
+    defaults.update(kw)
+    c = Cinema.objects.create(**defaults)
+    TicketType.objects.create(cinema=c, code="adult", name="Adult", price=1200, sort_order=1)
+    TicketType.objects.create(cinema=c, code="child", name="Child", price=800, sort_order=2)
+    SeatTypeSurcharge.objects.create(cinema=c, seat_type="premium", amount=300)
+    return c
+
+
+def auditorium(cinema: Cinema, rows: int = 5, per_row: int = 10, name: str | None = None) -> Auditorium:
+    room = Auditorium.objects.create(cinema=cinema, name=name or f"Screen {next(_seq)}")
+    Seat.objects.bulk_create(
+        Seat(auditorium=room, row_label=string.ascii_uppercase[y], number=x + 1, x=x, y=y)
+        for y in range(rows)
+        for x in range(per_row)
+    )
+    return room
+
+
+def film(**kw) -> Film:
+    n = next(_seq)
+    defaults = {"title": f"Film {n}", "slug": f"film-{n}", "runtime_minutes": 120, "certificate": "12A"}
+    defaults.update(kw)
+    return Film.objects.create(**defaults)
+
+
+def screening(room: Auditorium, starts_in: timedelta = timedelta(days=1), **kw) -> Screening:
+    kw.setdefault("film", film())
+    return Screening.objects.create(auditorium=room, starts_at=timezone.now() + starts_in, **kw)
+
+
+def seats(room: Auditorium, *labels: str) -> list[int]:
+    """Seat ids by label, e.g. seats(room, "A1", "A2")."""
+    by_label = {f"{s.row_label}{s.number}": s.pk for s in room.seats.all()}
+    return [by_label[label] for label in labels]
+
+
+def partner_with_key(name: str | None = None, scopes=None):
+    return partner_create(name=name or f"Partner {next(_seq)}", scopes=scopes)

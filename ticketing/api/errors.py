@@ -1,0 +1,121 @@
+"""The one error shape of the API, and the one place domain errors become HTTP statuses.
+
+    {"error": {"code": "seat_unavailable", "message": "...", "details": {...}}}
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+from ticketing import errors
+
+log = logging.getLogger("ticketing.api")
+
+DOMAIN_STATUS: list[tuple[type[errors.DomainError], int]] = [
+    (errors.NotFound, status.HTTP_404_NOT_FOUND),
+    (errors.InvalidRequest, status.HTTP_400_BAD_REQUEST),
+    (errors.HoldExpired, status.HTTP_410_GONE),
+    (errors.SeatUnavailable, status.HTTP_409_CONFLICT),
+    (errors.NoSeatsTogether, status.HTTP_409_CONFLICT),
+    (errors.HoldNotActive, status.HTTP_409_CONFLICT),
+    (errors.OrderStateConflict, status.HTTP_409_CONFLICT),
+    (errors.SeatsLost, status.HTTP_409_CONFLICT),
+    (errors.ScreeningNotOnSale, status.HTTP_409_CONFLICT),
+]
+
+
+def error_body(code: str, message: str, details: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def domain_status(exc: errors.DomainError) -> int:
+    for cls, code in DOMAIN_STATUS:
+        if isinstance(exc, cls):
+            return code
+    return status.HTTP_400_BAD_REQUEST
+
+
+def _drf_code(exc: exceptions.APIException) -> str:
+    if isinstance(exc, exceptions.ParseError):
+        return "malformed_json"
+    if isinstance(exc, exceptions.ValidationError):
+        return "invalid"
+    if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
+        return "unauthenticated"
+    if isinstance(exc, exceptions.PermissionDenied):
+        return "forbidden"
+    if isinstance(exc, exceptions.NotFound):
+        return "not_found"
+    if isinstance(exc, exceptions.Throttled):
+        return "throttled"
+    if isinstance(exc, exceptions.MethodNotAllowed):
+        return "method_not_allowed"
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        return "unsupported_media_type"
+    if isinstance(exc, exceptions.NotAcceptable):
+        return "not_acceptable"
+    return str(exc.default_code)
+
+
+def exception_handler(exc, context):
+    """DRF's EXCEPTION_HANDLER: every failure becomes the one error shape."""
+    view = context.get("view")
+    where = type(view).__name__ if view else "?"
+    if isinstance(exc, errors.DomainError):
+        code = domain_status(exc)
+        log.info("%s refused: %s %s", where, exc.code, exc.details)
+        return Response(error_body(exc.code, exc.message, exc.details), status=code)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if not isinstance(exc, exceptions.APIException):
+        return None  # unexpected: the middleware logs it and answers 500 in the same shape
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        headers["Retry-After"] = str(int(exc.wait) + 1)
+    code = _drf_code(exc)
+    if isinstance(exc, exceptions.ValidationError):
+        details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        message = "The request is not valid: " + ", ".join(sorted(details)) + "."
+    else:
+        details = {"retry_after": int(exc.wait) + 1} if isinstance(exc, exceptions.Throttled) and exc.wait else {}
+        message = str(exc.detail)
+    if exc.status_code == status.HTTP_401_UNAUTHORIZED and not headers.get("WWW-Authenticate"):
+        headers["WWW-Authenticate"] = "Bearer"
+    log.info("%s refused: %s %s", where, code, details)
+    return Response(error_body(code, message, details), status=exc.status_code, headers=headers)
+
+
+class ApiErrorMiddleware:
+    """Anything unexpected under /api/ still answers in the error shape, and is logged whole."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not request.path.startswith("/api/"):
+            return None
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return JsonResponse(
+            error_body("internal_error", "Something went wrong on our side; it has been logged."),
+            status=500,
+        )
+
+
+def not_found(request, exception=None):
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("not_found", "No such endpoint."), status=404)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)

@@ -1,0 +1,211 @@
+"""Input and output shapes of the partner API. Inputs validate at the edge; outputs are read-only."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils import timezone
+from rest_framework import serializers
+
+from ticketing.inventory.models import Hold
+from ticketing.orders.models import Order
+from ticketing.screenings.models import Auditorium, Cinema, Film, Screening
+
+
+# ---- inputs ----------------------------------------------------------------------------------
+class HoldInput(serializers.Serializer):
+    screening = serializers.IntegerField(min_value=1)
+    seats = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, allow_empty=False)
+    quantity = serializers.IntegerField(min_value=1, required=False)
+
+    def validate(self, attrs):
+        has_seats, has_quantity = "seats" in attrs, "quantity" in attrs
+        if has_seats == has_quantity:
+            raise serializers.ValidationError("Give either 'seats' (a list of seat ids) or 'quantity'.")
+        limit = settings.MARQUEE["MAX_SEATS_PER_ORDER"]
+        if has_seats and len(attrs["seats"]) > limit * 4:
+            raise serializers.ValidationError({"seats": f"At most {limit} seats per order."})
+        return attrs
+
+
+class CustomerInput(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    name = serializers.CharField(max_length=120, trim_whitespace=True)
+
+
+class TicketInput(serializers.Serializer):
+    seat = serializers.IntegerField(min_value=1)
+    ticket_type = serializers.CharField(max_length=40, help_text="Ticket type id or code, e.g. 'adult'.")
+
+    def validate_ticket_type(self, value: str) -> int | str:
+        return int(value) if value.isdigit() else value
+
+
+class OrderInput(serializers.Serializer):
+    hold = serializers.UUIDField()
+    customer = CustomerInput()
+    tickets = serializers.ListField(child=TicketInput(), allow_empty=False, max_length=40)
+    promo_code = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    language = serializers.ChoiceField(choices=["en", "fr", "zh-hans"], required=False, default="en")
+
+
+class CancelInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class ScreeningFilter(serializers.Serializer):
+    film = serializers.IntegerField(min_value=1, required=False)
+    cinema = serializers.CharField(max_length=60, required=False, help_text="Cinema id or slug.")
+    date = serializers.DateField(required=False, help_text="A day in the cinema's own time zone.")
+
+
+# ---- outputs ---------------------------------------------------------------------------------
+class FilmOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Film
+        fields = [
+            "id", "title", "slug", "synopsis", "runtime_minutes", "certificate",
+            "release_date", "poster_url", "languages",
+        ]
+
+
+class AuditoriumOutput(serializers.ModelSerializer):
+    seat_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Auditorium
+        fields = ["id", "name", "seat_count"]
+
+
+class CinemaOutput(serializers.ModelSerializer):
+    auditoriums = AuditoriumOutput(many=True, read_only=True)
+
+    class Meta:
+        model = Cinema
+        fields = ["id", "name", "slug", "address", "city", "time_zone", "currency", "hold_minutes", "auditoriums"]
+
+
+class ScreeningOutput(serializers.ModelSerializer):
+    film = serializers.SerializerMethodField()
+    cinema = serializers.SerializerMethodField()
+    auditorium = serializers.SerializerMethodField()
+    starts_at_local = serializers.SerializerMethodField()
+    on_sale = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Screening
+        fields = [
+            "id", "film", "cinema", "auditorium", "starts_at", "ends_at", "starts_at_local",
+            "format", "audio_language", "subtitles", "status", "sales_open_at", "sales_close_at", "on_sale",
+        ]
+
+    def get_film(self, obj) -> dict:
+        return {"id": obj.film_id, "title": obj.film.title}
+
+    def get_cinema(self, obj) -> dict:
+        cinema = obj.auditorium.cinema
+        return {"id": cinema.pk, "name": cinema.name, "time_zone": cinema.time_zone}
+
+    def get_auditorium(self, obj) -> dict:
+        return {"id": obj.auditorium_id, "name": obj.auditorium.name}
+
+    def get_starts_at_local(self, obj) -> str:
+        return timezone.localtime(obj.starts_at, obj.auditorium.cinema.tz).isoformat()
+
+    def get_on_sale(self, obj) -> bool:
+        return obj.is_on_sale()
+
+
+class TicketPriceOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    price = serializers.IntegerField(help_text="Minor units.")
+
+
+class ScreeningDetailOutput(ScreeningOutput):
+    currency = serializers.SerializerMethodField()
+    ticket_types = serializers.SerializerMethodField()
+    seat_type_surcharges = serializers.SerializerMethodField()
+    booking_fee = serializers.SerializerMethodField()
+
+    class Meta(ScreeningOutput.Meta):
+        fields = [*ScreeningOutput.Meta.fields, "currency", "ticket_types", "seat_type_surcharges", "booking_fee"]
+
+    def get_currency(self, obj) -> str:
+        return obj.auditorium.cinema.currency
+
+    def get_ticket_types(self, obj) -> list[dict]:
+        return [
+            {"id": t.pk, "code": t.code, "name": t.name, "price": price}
+            for t, price in self.context["prices"].values()
+        ]
+
+    def get_seat_type_surcharges(self, obj) -> dict:
+        return self.context["surcharges"]
+
+    def get_booking_fee(self, obj) -> dict:
+        cinema = obj.auditorium.cinema
+        return {"per_ticket": cinema.booking_fee, "cap_per_order": cinema.booking_fee_cap}
+
+
+class HoldOutput(serializers.ModelSerializer):
+    seats = serializers.SerializerMethodField()
+    live = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Hold
+        fields = ["id", "screening", "status", "live", "seats", "created_at", "expires_at", "extended_at"]
+
+    def get_seats(self, obj) -> list[dict]:
+        return self.context.get("seats", [])
+
+    def get_live(self, obj) -> bool:
+        return obj.is_live()
+
+
+class OrderTicketOutput(serializers.Serializer):
+    seat = serializers.IntegerField(source="seat_id")
+    seat_label = serializers.CharField()
+    seat_type = serializers.CharField()
+    ticket_type = serializers.CharField(source="ticket_type_name")
+    price = serializers.IntegerField()
+    surcharge = serializers.IntegerField()
+    code = serializers.SerializerMethodField(help_text="Ticket code for the QR; only once paid.")
+
+    def get_code(self, obj) -> str | None:
+        return obj.code if obj.order.status == "paid" else None
+
+
+class OrderOutput(serializers.ModelSerializer):
+    customer = serializers.SerializerMethodField()
+    tickets = OrderTicketOutput(many=True, read_only=True)
+    screening = serializers.SerializerMethodField()
+    next_action = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Order
+        fields = [
+            "id", "code", "status", "screening", "customer", "tickets", "currency", "subtotal",
+            "booking_fee", "discount", "total", "promo_code", "expires_at", "created_at", "paid_at",
+            "next_action",
+        ]
+
+    def get_customer(self, obj) -> dict:
+        return {"email": obj.customer_email, "name": obj.customer_name}
+
+    def get_screening(self, obj) -> dict:
+        screening = obj.screening
+        cinema = screening.auditorium.cinema
+        return {
+            "id": screening.pk,
+            "film": screening.film.title,
+            "cinema": cinema.name,
+            "auditorium": screening.auditorium.name,
+            "starts_at": screening.starts_at.isoformat(),
+            "starts_at_local": timezone.localtime(screening.starts_at, cinema.tz).isoformat(),
+        }
+
+    def get_next_action(self, obj) -> dict | None:
+        if obj.status != "pending_payment":
+            return None
+        return {"type": "payment", "amount": obj.total, "currency": obj.currency, "pay_before": obj.expires_at.isoformat()}

@@ -1,0 +1,39 @@
+"""Database helpers shared by the services."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import random
+import time
+
+from django.db import OperationalError, transaction
+
+log = logging.getLogger(__name__)
+
+_RETRYABLE = ("deadlock detected", "could not serialize", "database is locked")
+
+
+def retry_on_conflict(attempts: int = 3):
+    """Run a function in its own transaction, again if the database chose it as a deadlock or
+    serialisation victim. Claims are taken in a stable order, so this is rare; it is not the
+    guarantee, only politeness to the caller."""
+
+    def decorator(func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            for attempt in range(1, attempts + 1):
+                try:
+                    with transaction.atomic():
+                        return func(*args, **kwargs)
+                except OperationalError as exc:
+                    retryable = any(text in str(exc) for text in _RETRYABLE)
+                    if not retryable or attempt == attempts or transaction.get_connection().in_atomic_block:
+                        raise
+                    log.info("retrying %s after %s", func.__name__, exc)
+                    time.sleep(random.uniform(0.005, 0.03) * attempt)
+            raise AssertionError("unreachable")
+
+        return wrapper
+
+    return decorator

@@ -1,0 +1,101 @@
+"""The only code that writes seat claims. Every write is one set-based statement.
+
+Claiming is `INSERT ... ON CONFLICT DO NOTHING RETURNING`: the unique constraint on
+(screening, seat) decides who wins, never a Python-level check. Rows are inserted in seat-id order
+so that two overlapping claims wait on each other in the same order and cannot deadlock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db import connection
+
+from .models import SeatClaim
+
+TABLE = SeatClaim._meta.db_table
+
+
+def clear_dead(screening_id: int, seat_ids: Iterable[int], now: datetime) -> int:
+    """Delete claims on these seats whose time has passed, so they can be claimed again."""
+    deleted, _ = SeatClaim.objects.filter(
+        screening_id=screening_id, seat_id__in=list(seat_ids), expires_at__lte=now
+    ).delete()
+    return deleted
+
+
+def claim(
+    screening_id: int,
+    seat_ids: Iterable[int],
+    *,
+    now: datetime,
+    expires_at: datetime | None,
+    hold_id=None,
+    order_id=None,
+) -> set[int]:
+    """Claim the seats that are free; return the ids that were claimed.
+
+    The caller compares the answer with what it asked for and rolls back when it is short:
+    that is what makes a hold all-or-nothing.
+    """
+    ordered = sorted(set(seat_ids))
+    if not ordered:
+        return set()
+    clear_dead(screening_id, ordered, now)
+    rows = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(ordered))
+    params: list = []
+    hold_value = hold_id.hex if (hold_id is not None and connection.vendor == "sqlite") else hold_id
+    order_value = (
+        order_id.hex if (order_id is not None and connection.vendor == "sqlite") else order_id
+    )
+    for seat_id in ordered:
+        params += [screening_id, seat_id, hold_value, order_value, expires_at, now]
+    sql = (
+        f"INSERT INTO {TABLE} (screening_id, seat_id, hold_id, order_id, expires_at, created_at) "
+        f"VALUES {rows} ON CONFLICT (screening_id, seat_id) DO NOTHING RETURNING seat_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, _adapt(params))
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _adapt(params: list) -> list:
+    ops = connection.ops
+    out = []
+    for value in params:
+        if isinstance(value, datetime):
+            out.append(ops.adapt_datetimefield_value(value))
+        else:
+            out.append(value)
+    return out
+
+
+def attach_to_order(hold_id, order_id, *, now: datetime, expires_at: datetime) -> int:
+    """Move a live hold's claims to an order, with a new expiry. Returns how many moved.
+
+    The condition `expires_at > now` is checked by the same UPDATE that moves the claims, so a
+    hold that dies while the order is being created cannot give it seats.
+    """
+    return SeatClaim.objects.filter(hold_id=hold_id, expires_at__gt=now).update(
+        order_id=order_id, expires_at=expires_at
+    )
+
+
+def mark_sold(order_id, *, now: datetime) -> int:
+    """Make an order's live claims permanent (expires_at NULL). Returns how many."""
+    return SeatClaim.objects.filter(order_id=order_id, expires_at__gt=now).update(expires_at=None)
+
+
+def count_sold(order_id) -> int:
+    return SeatClaim.objects.filter(order_id=order_id, expires_at__isnull=True).count()
+
+
+def release_hold(hold_id) -> int:
+    deleted, _ = SeatClaim.objects.filter(hold_id=hold_id, order__isnull=True).delete()
+    return deleted
+
+
+def release_order(order_id) -> int:
+    deleted, _ = SeatClaim.objects.filter(order_id=order_id).delete()
+    return deleted

@@ -1,0 +1,179 @@
+"""Holding seats: all-or-nothing, arbitrated by the claim table's unique constraint."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from ticketing import errors
+from ticketing.db import retry_on_conflict
+from ticketing.screenings.models import Screening, Seat
+
+from . import best_available, claims, seatmap
+from .models import Hold, HoldStatus
+
+log = logging.getLogger(__name__)
+
+BEST_AVAILABLE_ATTEMPTS = 3
+
+
+def max_seats() -> int:
+    return settings.MARQUEE["MAX_SEATS_PER_ORDER"]
+
+
+def _screening_for_sale(screening_id: int, now: datetime) -> Screening:
+    try:
+        screening = Screening.objects.select_related("auditorium__cinema").get(pk=screening_id)
+    except (Screening.DoesNotExist, ValueError, TypeError):
+        raise errors.ScreeningNotFound(screening=screening_id) from None
+    if not screening.is_on_sale(now):
+        reason = "cancelled" if screening.status == "cancelled" else (
+            "started" if now >= screening.starts_at else "outside_sales_window"
+        )
+        raise errors.ScreeningNotOnSale(screening=screening_id, reason=reason)
+    return screening
+
+
+def _validate_seats(screening: Screening, seat_ids: list[int]) -> list[int]:
+    """Check the seats belong to the screening's auditorium and are for sale; add couple pairs."""
+    if len(set(seat_ids)) != len(seat_ids):
+        duplicates = sorted({s for s in seat_ids if seat_ids.count(s) > 1})
+        raise errors.DuplicateSeats(seats=duplicates)
+    rows = {
+        seat_id: (sellable, pair_id, label)
+        for seat_id, sellable, pair_id, label in Seat.objects.filter(
+            auditorium_id=screening.auditorium_id, pk__in=seat_ids
+        ).values_list("id", "is_sellable", "pair_id", "row_label")
+    }
+    unknown = [s for s in seat_ids if s not in rows]
+    if unknown:
+        raise errors.UnknownSeats(seats=unknown)
+    blocked = [s for s in seat_ids if not rows[s][0]]
+    if blocked:
+        raise errors.SeatsBlocked(seats=blocked)
+    wanted = list(seat_ids)
+    for seat_id in seat_ids:
+        pair_id = rows[seat_id][1]
+        if pair_id and pair_id not in wanted:
+            wanted.append(pair_id)  # a couple seat is sold as its pair
+    if len(wanted) > max_seats():
+        raise errors.TooManySeats(limit=max_seats(), requested=len(wanted))
+    return wanted
+
+
+def _expiry(screening: Screening, now: datetime) -> datetime:
+    return now + timedelta(minutes=screening.auditorium.cinema.hold_minutes)
+
+
+def _owner_fields(partner, session_key: str) -> dict:
+    return {"partner": partner, "session_key": session_key or ""}
+
+
+@retry_on_conflict()
+def _claim_for_new_hold(screening: Screening, seat_ids: list[int], now: datetime, owner: dict) -> Hold:
+    hold = Hold.objects.create(
+        screening=screening,
+        created_at=now,
+        expires_at=_expiry(screening, now),
+        seat_ids=sorted(seat_ids),
+        **owner,
+    )
+    got = claims.claim(screening.pk, seat_ids, now=now, expires_at=hold.expires_at, hold_id=hold.pk)
+    if len(got) != len(set(seat_ids)):
+        taken = sorted(set(seat_ids) - got)
+        # Raising rolls the whole transaction back: the hold and every claim it made.
+        raise errors.SeatUnavailable(seats=taken)
+    seatmap.invalidate(screening.pk)
+    return hold
+
+
+def hold_create(
+    *,
+    screening_id: int,
+    seat_ids: list[int] | None = None,
+    quantity: int | None = None,
+    partner=None,
+    session_key: str = "",
+) -> Hold:
+    """Hold the given seats, or the best `quantity` seats together, for the cinema's hold time."""
+    now = timezone.now()
+    screening = _screening_for_sale(screening_id, now)
+    owner = _owner_fields(partner, session_key)
+    if seat_ids is not None:
+        if not seat_ids:
+            raise errors.InvalidRequest("Name at least one seat.", field="seats")
+        wanted = _validate_seats(screening, list(seat_ids))
+        hold = _claim_for_new_hold(screening, wanted, now, owner)
+        log.info("hold %s: %d seats of screening %s", hold.pk, len(wanted), screening.pk)
+        return hold
+
+    if quantity is None or quantity < 1:
+        raise errors.InvalidRequest("Give seats or a quantity of at least 1.", field="quantity")
+    if quantity > max_seats():
+        raise errors.TooManySeats(limit=max_seats(), requested=quantity)
+    layout = [
+        best_available.LayoutSeat(*row)
+        for row in Seat.objects.filter(auditorium_id=screening.auditorium_id).values_list(
+            "id", "x", "y", "seat_type", "is_sellable"
+        )
+    ]
+    for _attempt in range(BEST_AVAILABLE_ATTEMPTS):
+        taken = set(seatmap.live_claims(screening.pk, now))
+        chosen = best_available.choose(layout, taken, quantity)
+        if chosen is None:
+            raise errors.NoSeatsTogether(requested=quantity)
+        try:
+            hold = _claim_for_new_hold(screening, chosen, now, owner)
+        except errors.SeatUnavailable:
+            now = timezone.now()  # somebody got there first: look again
+            continue
+        log.info("hold %s: best %d of screening %s", hold.pk, quantity, screening.pk)
+        return hold
+    raise errors.SeatUnavailable("Seats are selling fast; please try again.", seats=[])
+
+
+def hold_get(*, hold_id, partner=None, session_key: str = "") -> Hold:
+    """A hold, only to its owner: a partner sees its own holds, a browser those of its session."""
+    qs = Hold.objects.select_related("screening__auditorium__cinema")
+    try:
+        hold = qs.get(pk=hold_id)
+    except (Hold.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise errors.HoldNotFound(hold=str(hold_id)) from None
+    if partner is not None:
+        if hold.partner_id != partner.pk:
+            raise errors.HoldNotFound(hold=str(hold_id))
+    elif not session_key or hold.session_key != session_key:
+        raise errors.HoldNotFound(hold=str(hold_id))
+    return hold
+
+
+def hold_seat_ids(hold: Hold) -> list[int]:
+    return sorted(hold.claims.values_list("seat_id", flat=True))
+
+
+@transaction.atomic
+def hold_release(*, hold: Hold) -> None:
+    """Give the seats back at once. Releasing twice is harmless; an ordered hold is not released."""
+    locked = Hold.objects.select_for_update().get(pk=hold.pk)
+    if locked.status == HoldStatus.ORDERED:
+        raise errors.HoldNotActive(hold=str(hold.pk), status=locked.status)
+    if locked.status == HoldStatus.RELEASED:
+        return
+    claims.release_hold(locked.pk)
+    locked.status = HoldStatus.RELEASED
+    locked.save(update_fields=["status"])
+    seatmap.invalidate(locked.screening_id)
+    hold.status = locked.status
+
+
+def extended_expiry(hold: Hold, now: datetime) -> datetime:
+    """The expiry a hold gets once, when its buyer reaches payment: never past the hard cap."""
+    cfg = settings.MARQUEE
+    wanted = now + timedelta(seconds=cfg["HOLD_EXTENSION_SECONDS"])
+    cap = hold.created_at + timedelta(seconds=cfg["HOLD_HARD_CAP_SECONDS"])
+    return max(hold.expires_at, min(wanted, cap))

@@ -1,0 +1,69 @@
+"""Holds and seat claims: the one place that says who has a seat.
+
+A `SeatClaim` row exists while a seat of a screening is held or sold. The unique constraint on
+(screening, seat) is the guarantee that no seat is ever held or sold twice. A claim with
+`expires_at` in the past is dead everywhere: reads ignore it and writes replace it.
+A claim with `expires_at` NULL is sold.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+
+class HoldStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    RELEASED = "released", "Released"
+    ORDERED = "ordered", "Turned into an order"
+    EXPIRED = "expired", "Expired"
+
+
+class Hold(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    screening = models.ForeignKey(
+        "screenings.Screening", on_delete=models.CASCADE, related_name="holds"
+    )
+    partner = models.ForeignKey(
+        "partners.Partner", null=True, blank=True, on_delete=models.SET_NULL, related_name="holds"
+    )
+    session_key = models.CharField(max_length=64, blank=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    extended_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=HoldStatus.choices, default=HoldStatus.ACTIVE)
+    seat_ids = models.JSONField(default=list, help_text="Seats asked for, kept for the record.")
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"hold {self.id}"
+
+    def is_live(self, now=None) -> bool:
+        return self.status == HoldStatus.ACTIVE and self.expires_at > (now or timezone.now())
+
+
+class SeatClaim(models.Model):
+    screening = models.ForeignKey("screenings.Screening", on_delete=models.CASCADE, related_name="+")
+    seat = models.ForeignKey("screenings.Seat", on_delete=models.PROTECT, related_name="+")
+    hold = models.ForeignKey(
+        Hold, null=True, blank=True, on_delete=models.SET_NULL, related_name="claims"
+    )
+    order = models.ForeignKey(
+        "orders.Order", null=True, blank=True, on_delete=models.SET_NULL, related_name="claims"
+    )
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="NULL means sold.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["screening", "seat"], name="one_claim_per_seat")
+        ]
+        indexes = [models.Index(fields=["expires_at"])]
+
+    @property
+    def is_sold(self) -> bool:
+        return self.expires_at is None

@@ -1,0 +1,94 @@
+"""Orders, their tickets (one per seat, price snapshotted) and the log of status changes."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+
+class OrderStatus(models.TextChoices):
+    PENDING_PAYMENT = "pending_payment", "Pending payment"
+    PAID = "paid", "Paid"
+    CANCELLED = "cancelled", "Cancelled"
+    REFUNDED = "refunded", "Refunded"
+    EXPIRED = "expired", "Expired"
+
+
+class Order(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    code = models.CharField(max_length=12, unique=True, help_text="Short code the buyer quotes.")
+    screening = models.ForeignKey(
+        "screenings.Screening", on_delete=models.PROTECT, related_name="orders"
+    )
+    hold = models.OneToOneField(
+        "inventory.Hold", null=True, blank=True, on_delete=models.SET_NULL, related_name="order"
+    )
+    partner = models.ForeignKey(
+        "partners.Partner", null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
+    )
+    customer_email = models.EmailField()
+    customer_name = models.CharField(max_length=120)
+    language = models.CharField(max_length=8, default="en")
+    status = models.CharField(
+        max_length=16, choices=OrderStatus.choices, default=OrderStatus.PENDING_PAYMENT
+    )
+    currency = models.CharField(max_length=3)
+    subtotal = models.PositiveIntegerField(help_text="Tickets and surcharges, minor units.")
+    booking_fee = models.PositiveIntegerField(default=0)
+    discount = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField()
+    promo_code = models.CharField(max_length=40, blank=True)
+    expires_at = models.DateTimeField(help_text="Unpaid after this, the order expires.")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "expires_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(total=models.F("subtotal") + models.F("booking_fee") - models.F("discount")),
+                name="order_total_adds_up",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Ticket(models.Model):
+    """One seat of an order. The code is unguessable: it goes in the QR code."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="tickets")
+    seat = models.ForeignKey("screenings.Seat", on_delete=models.PROTECT, related_name="tickets")
+    ticket_type = models.ForeignKey(
+        "screenings.TicketType", on_delete=models.PROTECT, related_name="+"
+    )
+    ticket_type_name = models.CharField(max_length=60)
+    seat_label = models.CharField(max_length=12)
+    seat_type = models.CharField(max_length=12)
+    price = models.PositiveIntegerField(help_text="Ticket type price at purchase, minor units.")
+    surcharge = models.PositiveIntegerField(default=0)
+    code = models.CharField(max_length=32, unique=True)
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["seat_label"]
+        constraints = [models.UniqueConstraint(fields=["order", "seat"], name="ticket_seat_once")]
+
+    def __str__(self) -> str:
+        return f"{self.order.code} {self.seat_label}"
+
+
+class OrderStatusChange(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="history")
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16)
+    actor = models.CharField(max_length=80, help_text="user:ID, partner:ID or system:WHAT")
+    reason = models.CharField(max_length=200, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]

@@ -1,0 +1,62 @@
+"""Pricing an order on the server: ticket type price (screening override or cinema list price),
+seat-type surcharge, booking fee per ticket with an optional cap per order. Integer minor units."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ticketing import errors
+from ticketing.screenings.models import Screening, ScreeningPrice, Seat, SeatTypeSurcharge, TicketType
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    seat: Seat
+    ticket_type: TicketType
+    price: int
+    surcharge: int
+
+
+@dataclass(frozen=True)
+class Quote:
+    currency: str
+    lines: list[PricedLine]
+    subtotal: int
+    booking_fee: int
+    discount: int
+    total: int
+
+
+def ticket_prices(screening: Screening) -> dict[int, tuple[TicketType, int]]:
+    """{ticket_type_id: (ticket type, price)} of the active ticket types for a screening."""
+    types = TicketType.objects.filter(cinema_id=screening.auditorium.cinema_id, is_active=True)
+    overrides = dict(
+        ScreeningPrice.objects.filter(screening=screening).values_list("ticket_type_id", "price")
+    )
+    return {t.pk: (t, overrides.get(t.pk, t.price)) for t in types}
+
+
+def surcharges(cinema_id: int) -> dict[str, int]:
+    return dict(SeatTypeSurcharge.objects.filter(cinema_id=cinema_id).values_list("seat_type", "amount"))
+
+
+def quote(screening: Screening, wanted: list[tuple[int, int | str]]) -> Quote:
+    """Price [(seat_id, ticket_type id or code)] for a screening."""
+    cinema = screening.auditorium.cinema
+    prices = ticket_prices(screening)
+    by_code = {t.code: pk for pk, (t, _) in prices.items()}
+    extra = surcharges(cinema.pk)
+    seats = Seat.objects.in_bulk([seat_id for seat_id, _ in wanted])
+    lines = []
+    for seat_id, type_ref in wanted:
+        type_id = by_code.get(type_ref) if isinstance(type_ref, str) else type_ref
+        if type_id not in prices:
+            raise errors.UnknownTicketType(ticket_type=type_ref, seat=seat_id)
+        ticket_type, price = prices[type_id]
+        seat = seats[seat_id]
+        lines.append(PricedLine(seat, ticket_type, price, extra.get(seat.seat_type, 0)))
+    subtotal = sum(line.price + line.surcharge for line in lines)
+    fee = cinema.booking_fee * len(lines)
+    if cinema.booking_fee_cap is not None:
+        fee = min(fee, cinema.booking_fee_cap)
+    return Quote(cinema.currency, lines, subtotal, fee, 0, subtotal + fee)

@@ -1,0 +1,279 @@
+"""Every change to an order goes through here: create from a hold, pay, cancel, expire.
+
+Each status change is a conditional update on the current status plus a history row, in the
+transaction that makes the change; what follows from it (the confirmation email) is written to
+the outbox in that same transaction and sent after commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from ticketing import errors
+from ticketing.db import retry_on_conflict
+from ticketing.inventory import claims, seatmap
+from ticketing.inventory.holds import extended_expiry
+from ticketing.inventory.models import Hold, HoldStatus, SeatClaim
+from ticketing.outbox.services import message_add
+
+from . import codes, pricing
+from .models import Order, OrderStatus, OrderStatusChange, Ticket
+
+log = logging.getLogger(__name__)
+
+CONFIRMATION_TOPIC = "order.confirmation"
+
+ALLOWED = {
+    OrderStatus.PENDING_PAYMENT: {OrderStatus.PAID, OrderStatus.CANCELLED, OrderStatus.EXPIRED},
+    OrderStatus.EXPIRED: {OrderStatus.PAID},  # a late payment that re-claims its seats
+    OrderStatus.PAID: {OrderStatus.CANCELLED, OrderStatus.REFUNDED},
+    OrderStatus.CANCELLED: set(),
+    OrderStatus.REFUNDED: set(),
+}
+
+
+def _record(order: Order, to_status: str, *, actor: str, reason: str = "", **fields) -> None:
+    """Move an order from the status it has to `to_status`, or fail if someone moved it first."""
+    from_status = order.status
+    if to_status not in ALLOWED[from_status]:
+        raise errors.OrderStateConflict(status=from_status, wanted=to_status, order=str(order.pk))
+    moved = Order.objects.filter(pk=order.pk, status=from_status).update(status=to_status, **fields)
+    if not moved:
+        raise errors.OrderStateConflict(status="changed", wanted=to_status, order=str(order.pk))
+    OrderStatusChange.objects.create(
+        order=order, from_status=from_status, to_status=to_status, actor=actor, reason=reason[:200]
+    )
+    order.status = to_status
+    for name, value in fields.items():
+        setattr(order, name, value)
+
+
+def _new_order(**fields) -> Order:
+    for _ in range(5):
+        try:
+            with transaction.atomic():
+                return Order.objects.create(code=codes.order_code(), **fields)
+        except IntegrityError as exc:
+            if "code" not in str(exc):
+                raise
+    raise RuntimeError("could not find a free order code")
+
+
+@retry_on_conflict()
+def order_create(
+    *,
+    hold_id,
+    customer_email: str,
+    customer_name: str,
+    tickets: list[tuple[int, int | str]],
+    partner=None,
+    session_key: str = "",
+    promo_code: str = "",
+    language: str = "en",
+    actor: str,
+) -> Order:
+    """Turn a live hold into an order awaiting payment, priced here, never by the caller.
+
+    Reaching payment extends the hold once (within the hard cap). The claims move to the order
+    in one conditional UPDATE on `expires_at > now`: a hold that dies meanwhile gives nothing.
+    """
+    now = timezone.now()
+    try:
+        hold = (
+            Hold.objects.select_for_update(of=("self",))
+            .select_related("screening__auditorium__cinema")
+            .get(pk=hold_id)
+        )
+    except (Hold.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise errors.HoldNotFound(hold=str(hold_id)) from None
+    _check_owner(hold, partner, session_key)
+    if hold.status == HoldStatus.ORDERED:
+        raise errors.HoldNotActive(hold=str(hold.pk), status=hold.status, order=_order_of(hold))
+    if hold.status != HoldStatus.ACTIVE or hold.expires_at <= now:
+        raise errors.HoldExpired(hold=str(hold.pk), expired_at=hold.expires_at.isoformat())
+    if promo_code:
+        raise errors.PromoCodesUnavailable(promo_code=promo_code)
+
+    held = set(
+        SeatClaim.objects.filter(hold_id=hold.pk, expires_at__gt=now).values_list("seat_id", flat=True)
+    )
+    asked = [seat_id for seat_id, _ in tickets]
+    if len(asked) != len(set(asked)) or set(asked) != held:
+        raise errors.TicketsMismatch(held=sorted(held), asked=asked)
+
+    screening = hold.screening
+    quote = pricing.quote(screening, tickets)
+    expires_at = extended_expiry(hold, now)
+    order = _new_order(
+        screening=screening,
+        hold=hold,
+        partner=partner,
+        customer_email=customer_email,
+        customer_name=customer_name,
+        language=language,
+        currency=quote.currency,
+        subtotal=quote.subtotal,
+        booking_fee=quote.booking_fee,
+        discount=quote.discount,
+        total=quote.total,
+        expires_at=expires_at,
+        created_at=now,
+    )
+    moved = claims.attach_to_order(hold.pk, order.pk, now=timezone.now(), expires_at=expires_at)
+    if moved != len(held):
+        raise errors.HoldExpired(hold=str(hold.pk))  # rolls the order back
+    Ticket.objects.bulk_create(
+        Ticket(
+            order=order,
+            seat=line.seat,
+            ticket_type=line.ticket_type,
+            ticket_type_name=line.ticket_type.name,
+            seat_label=line.seat.label,
+            seat_type=line.seat.seat_type,
+            price=line.price,
+            surcharge=line.surcharge,
+            code=codes.ticket_code(),
+        )
+        for line in quote.lines
+    )
+    Hold.objects.filter(pk=hold.pk).update(
+        status=HoldStatus.ORDERED, expires_at=expires_at, extended_at=now
+    )
+    OrderStatusChange.objects.create(
+        order=order, from_status="", to_status=order.status, actor=actor, reason="created from hold"
+    )
+    log.info("order %s created from hold %s, total %d %s", order.code, hold.pk, order.total, order.currency)
+    return order
+
+
+def _check_owner(hold: Hold, partner, session_key: str) -> None:
+    if partner is not None:
+        if hold.partner_id != partner.pk:
+            raise errors.HoldNotFound(hold=str(hold.pk))
+    elif not session_key or hold.session_key != session_key:
+        raise errors.HoldNotFound(hold=str(hold.pk))
+
+
+def _order_of(hold: Hold) -> str | None:
+    order_id = Order.objects.filter(hold_id=hold.pk).values_list("id", flat=True).first()
+    return str(order_id) if order_id else None
+
+
+def order_get(*, order_id, partner=None, session_key: str = "", staff: bool = False) -> Order:
+    """An order, only to whoever may see it: its partner, the browser session that held its
+    seats, or staff."""
+    try:
+        order = (
+            Order.objects.select_related("screening__film", "screening__auditorium__cinema", "hold")
+            .prefetch_related("tickets")
+            .get(pk=order_id)
+        )
+    except (Order.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise errors.OrderNotFound(order=str(order_id)) from None
+    if staff:
+        return order
+    if partner is not None and order.partner_id == partner.pk:
+        return order
+    if partner is None and session_key and order.hold and order.hold.session_key == session_key:
+        return order
+    raise errors.OrderNotFound(order=str(order_id))
+
+
+@retry_on_conflict()
+def order_mark_paid(*, order_id, actor: str, reason: str = "payment confirmed") -> Order:
+    """Make an order paid and its seats sold; queue the confirmation email after commit.
+
+    Paying twice is a no-op. A payment that arrives after the hold died re-claims the same seats
+    if they are still free; if any was taken, `SeatsLost` is raised and nothing changes, so the
+    payment layer refunds. Never a paid order without its seats.
+    """
+    order = Order.objects.select_for_update().get(pk=order_id)
+    if order.status == OrderStatus.PAID:
+        return order
+    if order.status not in (OrderStatus.PENDING_PAYMENT, OrderStatus.EXPIRED):
+        raise errors.OrderStateConflict(status=order.status, wanted=OrderStatus.PAID, order=str(order.pk))
+    now = timezone.now()
+    seat_ids = list(order.tickets.values_list("seat_id", flat=True))
+    sold = claims.mark_sold(order.pk, now=now)
+    if sold != len(seat_ids):
+        # Late payment: take back whatever is still free, all or nothing.
+        have = set(
+            SeatClaim.objects.filter(order_id=order.pk, expires_at__isnull=True).values_list("seat_id", flat=True)
+        )
+        missing = [s for s in seat_ids if s not in have]
+        got = claims.claim(order.screening_id, missing, now=now, expires_at=None, order_id=order.pk)
+        if len(got) != len(missing):
+            raise errors.SeatsLost(order=str(order.pk), seats=sorted(set(missing) - got))
+        log.warning("order %s paid late; its seats were re-claimed", order.code)
+    _record(order, OrderStatus.PAID, actor=actor, reason=reason, paid_at=now)
+    seatmap.invalidate(order.screening_id)
+    message_add(
+        topic=CONFIRMATION_TOPIC,
+        dedupe_key=f"{CONFIRMATION_TOPIC}:{order.pk}",
+        payload={"order_id": str(order.pk)},
+    )
+    return order
+
+
+@retry_on_conflict()
+def order_cancel(*, order_id, actor: str, reason: str = "") -> Order:
+    """Cancel an order and put its seats back on sale at once.
+
+    A pending order is simply cancelled. A paid order can be cancelled until its screening
+    starts; giving the money back is the payment layer's part (see docs/architecture.md).
+    """
+    order = Order.objects.select_for_update().select_related("screening").get(pk=order_id)
+    if order.status == OrderStatus.CANCELLED:
+        return order
+    if order.status == OrderStatus.PAID and order.screening.starts_at <= timezone.now():
+        raise errors.OrderStateConflict(
+            "The screening has started; this order can no longer be cancelled.",
+            status=order.status, order=str(order.pk),
+        )
+    _record(order, OrderStatus.CANCELLED, actor=actor, reason=reason or "cancelled")
+    claims.release_order(order.pk)
+    seatmap.invalidate(order.screening_id)
+    return order
+
+
+def orders_expire_due(*, now: datetime | None = None, batch_size: int | None = None) -> int:
+    """Move unpaid orders past their time to `expired`, a batch per statement set."""
+    now = now or timezone.now()
+    batch_size = batch_size or settings.MARQUEE["SWEEP_BATCH_SIZE"]
+    total = 0
+    while True:
+        with transaction.atomic():
+            qs = Order.objects.filter(status=OrderStatus.PENDING_PAYMENT, expires_at__lte=now)
+            if connection.features.has_select_for_update_skip_locked:
+                qs = qs.select_for_update(skip_locked=True)
+            batch = list(qs.order_by("expires_at").values_list("id", "screening_id")[:batch_size])
+            if not batch:
+                break
+            ids = [order_id for order_id, _ in batch]
+            Order.objects.filter(pk__in=ids, status=OrderStatus.PENDING_PAYMENT).update(
+                status=OrderStatus.EXPIRED
+            )
+            OrderStatusChange.objects.bulk_create(
+                OrderStatusChange(
+                    order_id=order_id,
+                    from_status=OrderStatus.PENDING_PAYMENT,
+                    to_status=OrderStatus.EXPIRED,
+                    actor="system:sweep",
+                    reason="unpaid when its hold ran out",
+                    at=now,
+                )
+                for order_id in ids
+            )
+            SeatClaim.objects.filter(order_id__in=ids, expires_at__lte=now).delete()
+            for screening_id in {s for _, s in batch}:
+                seatmap.invalidate(screening_id)
+            total += len(ids)
+        if len(batch) < batch_size:
+            break
+    return total

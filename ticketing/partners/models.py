@@ -1,0 +1,53 @@
+"""Partners (ticketing platforms and film studios) and their API keys, stored hashed."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class PartnerKind(models.TextChoices):
+    PLATFORM = "platform", "Ticketing platform"
+    STUDIO = "studio", "Film studio"
+
+
+class Scope(models.TextChoices):
+    READ = "read", "Read catalogue and seat maps"
+    BOOK = "book", "Hold seats and create orders"
+    SETTLE = "settle", "Settle orders it took payment for"
+
+
+DEFAULT_SCOPES = [Scope.READ.value, Scope.BOOK.value]
+
+
+class Partner(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    kind = models.CharField(max_length=10, choices=PartnerKind.choices, default=PartnerKind.PLATFORM)
+    commission_bps = models.PositiveIntegerField(default=0, help_text="Commission in basis points.")
+    webhook_url = models.URLField(blank=True)
+    webhook_secret = models.CharField(max_length=64, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApiKey(models.Model):
+    """The key is `mq_<prefix>_<secret>`; only its SHA-256 is stored, and it is shown once."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="api_keys")
+    prefix = models.CharField(max_length=12, unique=True)
+    key_hash = models.CharField(max_length=64)
+    scopes = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"mq_{self.prefix}_… ({self.partner})"

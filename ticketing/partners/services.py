@@ -1,0 +1,56 @@
+"""Partners and their API keys. A key is shown once, when made; only its hash is kept."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import DEFAULT_SCOPES, ApiKey, Partner, PartnerKind
+
+
+def hash_key(raw: str) -> str:
+    # Keys carry 190+ bits of randomness, so a fast hash is enough: no dictionary to attack.
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_key_create(*, partner: Partner, scopes: list[str] | None = None) -> tuple[ApiKey, str]:
+    """Make a key; returns the row and the raw key, which is never stored."""
+    prefix = secrets.token_hex(4)
+    raw = f"mq_{prefix}_{secrets.token_urlsafe(32)}"
+    key = ApiKey.objects.create(
+        partner=partner, prefix=prefix, key_hash=hash_key(raw), scopes=scopes or list(DEFAULT_SCOPES)
+    )
+    return key, raw
+
+
+@transaction.atomic
+def partner_create(
+    *, name: str, kind: str = PartnerKind.PLATFORM, scopes: list[str] | None = None
+) -> tuple[Partner, str]:
+    partner = Partner.objects.create(name=name, kind=kind, webhook_secret=secrets.token_hex(32))
+    _, raw = api_key_create(partner=partner, scopes=scopes)
+    return partner, raw
+
+
+def api_key_revoke(*, key: ApiKey) -> None:
+    ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def api_key_check(raw: str) -> ApiKey | None:
+    """The live key matching `raw`, or None. Compared in constant time."""
+    parts = raw.split("_", 2)
+    if len(parts) != 3 or parts[0] != "mq":
+        return None
+    key = (
+        ApiKey.objects.select_related("partner")
+        .filter(prefix=parts[1], revoked_at__isnull=True, partner__is_active=True)
+        .first()
+    )
+    if key is None or not hmac.compare_digest(key.key_hash, hash_key(raw)):
+        return None
+    return key

@@ -1,25 +1,43 @@
-"""Shared fixtures. The suite runs on real PostgreSQL and Redis (`make test` points at them)."""
+"""Shared fixtures. The suite runs on real PostgreSQL and Redis (`make test` points at them).
+
+Runs are isolated from each other, so two `make test` on one machine do not collide: each run
+gets its own test databases (suffixed with the run id), its own cache key prefix per test and
+its own Celery queue.
+"""
 
 from __future__ import annotations
 
+import os
+import uuid
 from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests import factories
 
 
+def pytest_configure(config):
+    if not hasattr(config, "workerinput"):  # the controller: before xdist starts its workers
+        os.environ.setdefault("MARQUEE_TEST_RUN", str(os.getpid()))
+        os.environ.setdefault("CELERY_QUEUE", f"test-{os.environ['MARQUEE_TEST_RUN']}")
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    from pytest_django.fixtures import _set_suffix_to_test_databases
+
+    _set_suffix_to_test_databases(f"run{os.environ.get('MARQUEE_TEST_RUN', os.getpid())}")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_cache():
-    """Each test starts with an empty cache (the test Redis database is ours alone)."""
-    try:
-        cache.clear()
-    except Exception:  # noqa: S110 - tests that stop Redis clear it themselves
-        pass
+def _isolated_cache(settings):
+    """Each test sees an empty cache: a key prefix of its own, no FLUSHDB of a shared Redis."""
+    caches = {name: dict(conf) for name, conf in settings.CACHES.items()}
+    caches["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex[:12]}"
+    settings.CACHES = caches
     yield
 
 

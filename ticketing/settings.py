@@ -132,6 +132,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "ticketing.inventory.tasks.sweep_expired",
         "schedule": SWEEP_INTERVAL_SECONDS,
     },
+    "purge-idempotency-records": {
+        "task": "ticketing.api.tasks.purge_idempotency_records",
+        "schedule": 3600,
+    },
     "relay-outbox": {
         "task": "ticketing.outbox.tasks.relay_outbox",
         "schedule": OUTBOX_INTERVAL_SECONDS,
@@ -185,6 +189,8 @@ MARQUEE = {
     "HOLD_HARD_CAP_SECONDS": env_int("MARQUEE_HOLD_HARD_CAP_SECONDS", 1200),
     "SWEEP_BATCH_SIZE": env_int("MARQUEE_SWEEP_BATCH_SIZE", 500),
     "SEAT_MAP_CACHE_SECONDS": env_int("MARQUEE_SEAT_MAP_CACHE_SECONDS", 1),
+    # A retry with the same Idempotency-Key is answered from the record for this long.
+    "IDEMPOTENCY_KEY_HOURS": env_int("MARQUEE_IDEMPOTENCY_KEY_HOURS", 24),
 }
 
 # --- REST API ---------------------------------------------------------------------------------
@@ -194,13 +200,20 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_PARSER_CLASSES": [
+        "ticketing.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_CLASSES": [
         "ticketing.api.throttling.AnonRateThrottle",
         "ticketing.api.throttling.PartnerRateThrottle",
+        "ticketing.api.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("MARQUEE_THROTTLE_ANON", "120/min"),
         "partner": env_str("MARQUEE_THROTTLE_PARTNER", "6000/min"),
+        "user": env_str("MARQUEE_THROTTLE_USER", "600/min"),
     },
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,

@@ -5,7 +5,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from ticketing.health import health
 
+handler400 = "ticketing.api.errors.bad_request"
 handler404 = "ticketing.api.errors.not_found"
+handler500 = "ticketing.api.errors.server_error"
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/api/docs/", permanent=False)),

@@ -3,8 +3,8 @@
 import pytest
 from django.core import mail
 
-from ticketing.orders.services import order_mark_paid
 from tests import factories
+from ticketing.orders.services import order_mark_paid
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,7 +19,10 @@ def test_partner_holds_two_seats_orders_them_and_the_buyer_is_emailed_once_paid(
     assert hold.status_code == 201, hold.json()
     assert sorted(s["id"] for s in hold.json()["seats"]) == sorted([a1, a2])
 
-    statuses = {s["id"]: s["status"] for s in api.get(f"/api/v1/screenings/{screening.pk}/seats/").json()["seats"]}
+    statuses = {
+        s["id"]: s["status"]
+        for s in api.get(f"/api/v1/screenings/{screening.pk}/seats/").json()["seats"]
+    }
     assert statuses[a1] == statuses[a2] == "held"
 
     order = api.post(
@@ -44,5 +47,8 @@ def test_partner_holds_two_seats_orders_them_and_the_buyer_is_emailed_once_paid(
     assert len(mail.outbox) == 1
     assert body["code"] in mail.outbox[0].body
 
-    statuses = {s["id"]: s["status"] for s in api.get(f"/api/v1/screenings/{screening.pk}/seats/").json()["seats"]}
+    statuses = {
+        s["id"]: s["status"]
+        for s in api.get(f"/api/v1/screenings/{screening.pk}/seats/").json()["seats"]
+    }
     assert statuses[a1] == statuses[a2] == "sold"

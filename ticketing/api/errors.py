@@ -1,6 +1,6 @@
 """The one error shape of the API, and the one place domain errors become HTTP statuses.
 
-    {"error": {"code": "seat_unavailable", "message": "...", "details": {...}}}
+{"error": {"code": "seat_unavailable", "message": "...", "details": {...}}}
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -70,6 +71,17 @@ def exception_handler(exc, context):
         code = domain_status(exc)
         log.info("%s refused: %s %s", where, exc.code, exc.details)
         return Response(error_body(exc.code, exc.message, exc.details), status=code)
+    if isinstance(exc, RequestDataTooBig):
+        # Django refuses to read a body past DATA_UPLOAD_MAX_MEMORY_SIZE; that is the caller's
+        # doing, not a server error.
+        log.info("%s refused: request_too_large", where)
+        return Response(
+            error_body("request_too_large", "The request body is too large."),
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, SuspiciousOperation):
+        log.warning("%s refused a suspicious request: %s", where, exc)
+        return Response(error_body("bad_request", "The request could not be read."), status=400)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -86,7 +98,11 @@ def exception_handler(exc, context):
         details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         message = "The request is not valid: " + ", ".join(sorted(details)) + "."
     else:
-        details = {"retry_after": int(exc.wait) + 1} if isinstance(exc, exceptions.Throttled) and exc.wait else {}
+        details = (
+            {"retry_after": int(exc.wait) + 1}
+            if isinstance(exc, exceptions.Throttled) and exc.wait
+            else {}
+        )
         message = str(exc.detail)
     if exc.status_code == status.HTTP_401_UNAUTHORIZED and not headers.get("WWW-Authenticate"):
         headers["WWW-Authenticate"] = "Bearer"
@@ -119,3 +135,21 @@ def not_found(request, exception=None):
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
+
+
+def bad_request(request, exception=None):
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("bad_request", "The request could not be understood."), status=400)
+    from django.views.defaults import bad_request as html_bad_request
+
+    return html_bad_request(request, exception)
+
+
+def server_error(request):
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            error_body("internal_error", "Something went wrong on our side; it has been logged."), status=500
+        )
+    from django.views.defaults import server_error as html_server_error
+
+    return html_server_error(request)

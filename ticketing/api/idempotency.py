@@ -34,10 +34,14 @@ def idempotent(view_method):
             return view_method(self, request, *args, **kwargs)
         if len(key) > MAX_KEY_LENGTH:
             return Response(
-                error_body("invalid_idempotency_key", f"Idempotency-Key is longer than {MAX_KEY_LENGTH}."),
+                error_body(
+                    "invalid_idempotency_key", f"Idempotency-Key is longer than {MAX_KEY_LENGTH}."
+                ),
                 status=400,
             )
-        digest = hashlib.sha256(request.method.encode() + request.path.encode() + b"\n" + request.body).hexdigest()
+        digest = hashlib.sha256(
+            request.method.encode() + request.path.encode() + b"\n" + request.body
+        ).hexdigest()
         record, replay = _claim(partner, key, request, digest)
         if replay is not None:
             return replay
@@ -51,8 +55,12 @@ def idempotent(view_method):
         if response.status_code >= 500:
             IdempotencyRecord.objects.filter(pk=record.pk).delete()
             return response
-        body = json.loads(JSONRenderer().render(response.data)) if response.data is not None else None
-        IdempotencyRecord.objects.filter(pk=record.pk).update(status_code=response.status_code, response_body=body)
+        body = (
+            json.loads(JSONRenderer().render(response.data)) if response.data is not None else None
+        )
+        IdempotencyRecord.objects.filter(pk=record.pk).update(
+            status_code=response.status_code, response_body=body
+        )
         return response
 
     return wrapper
@@ -63,7 +71,11 @@ def _claim(partner, key: str, request, digest: str):
         try:
             with transaction.atomic():
                 record = IdempotencyRecord.objects.create(
-                    partner=partner, key=key, method=request.method, path=request.path[:255], request_hash=digest
+                    partner=partner,
+                    key=key,
+                    method=request.method,
+                    path=request.path[:255],
+                    request_hash=digest,
                 )
             return record, None
         except IntegrityError:
@@ -84,12 +96,26 @@ def _claim(partner, key: str, request, digest: str):
                 IdempotencyRecord.objects.filter(pk=existing.pk, status_code__isnull=True).delete()
                 continue
             return None, Response(
-                error_body("idempotency_in_flight", "A request with this Idempotency-Key is still running."),
+                error_body(
+                    "idempotency_in_flight", "A request with this Idempotency-Key is still running."
+                ),
                 status=409,
             )
         response = Response(existing.response_body, status=existing.status_code)
         response["Idempotent-Replayed"] = "true"
         return None, response
     return None, Response(
-        error_body("idempotency_in_flight", "A request with this Idempotency-Key is still running."), status=409
+        error_body(
+            "idempotency_in_flight", "A request with this Idempotency-Key is still running."
+        ),
+        status=409,
     )
+
+
+def purge_expired_records() -> int:
+    """Forget keys older than MARQUEE_IDEMPOTENCY_KEY_HOURS; a later reuse is a new request."""
+    from django.conf import settings
+
+    cutoff = timezone.now() - timedelta(hours=settings.MARQUEE["IDEMPOTENCY_KEY_HOURS"])
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

@@ -20,3 +20,6 @@ class IdempotencyRecord(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["partner", "key"], name="idempotency_key_per_partner")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} key {self.key!r} (partner {self.partner_id})"

@@ -1,4 +1,7 @@
-"""Input and output shapes of the partner API. Inputs validate at the edge; outputs are read-only."""
+"""Input and output shapes of the partner API.
+
+Inputs validate at the edge; outputs are read-only.
+"""
 
 from __future__ import annotations
 
@@ -6,24 +9,37 @@ from django.conf import settings
 from django.utils import timezone
 from rest_framework import serializers
 
+from ticketing import errors
 from ticketing.inventory.models import Hold
 from ticketing.orders.models import Order
-from ticketing.screenings.models import Auditorium, Cinema, Film, Screening
+from ticketing.screenings.models import Auditorium, Cinema, Film, Screening, ScreeningStatus
+
+
+def is_id(value: str) -> bool:
+    """An id given as text: ASCII digits only (`"²".isdigit()` is true, and `int("²")` fails)."""
+    return value.isascii() and value.isdigit()
 
 
 # ---- inputs ----------------------------------------------------------------------------------
 class HoldInput(serializers.Serializer):
     screening = serializers.IntegerField(min_value=1)
-    seats = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, allow_empty=False)
+    seats = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, allow_empty=False
+    )
     quantity = serializers.IntegerField(min_value=1, required=False)
 
     def validate(self, attrs):
         has_seats, has_quantity = "seats" in attrs, "quantity" in attrs
         if has_seats == has_quantity:
-            raise serializers.ValidationError("Give either 'seats' (a list of seat ids) or 'quantity'.")
+            raise serializers.ValidationError(
+                "Give either 'seats' (a list of seat ids) or 'quantity'."
+            )
         limit = settings.MARQUEE["MAX_SEATS_PER_ORDER"]
         if has_seats and len(attrs["seats"]) > limit * 4:
-            raise serializers.ValidationError({"seats": f"At most {limit} seats per order."})
+            # Far past the limit: refuse before looking the seats up, with the same code as the
+            # service gives for 11 seats (the exact limit counts couple seats' pairs, so it is
+            # the service's to check).
+            raise errors.TooManySeats(limit=limit, requested=len(attrs["seats"]))
         return attrs
 
 
@@ -34,10 +50,12 @@ class CustomerInput(serializers.Serializer):
 
 class TicketInput(serializers.Serializer):
     seat = serializers.IntegerField(min_value=1)
-    ticket_type = serializers.CharField(max_length=40, help_text="Ticket type id or code, e.g. 'adult'.")
+    ticket_type = serializers.CharField(
+        max_length=40, help_text="Ticket type id or code, e.g. 'adult'."
+    )
 
     def validate_ticket_type(self, value: str) -> int | str:
-        return int(value) if value.isdigit() else value
+        return int(value) if is_id(value) else value
 
 
 class OrderInput(serializers.Serializer):
@@ -45,7 +63,9 @@ class OrderInput(serializers.Serializer):
     customer = CustomerInput()
     tickets = serializers.ListField(child=TicketInput(), allow_empty=False, max_length=40)
     promo_code = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
-    language = serializers.ChoiceField(choices=["en", "fr", "zh-hans"], required=False, default="en")
+    language = serializers.ChoiceField(
+        choices=["en", "fr", "zh-hans"], required=False, default="en"
+    )
 
 
 class CancelInput(serializers.Serializer):
@@ -59,12 +79,24 @@ class ScreeningFilter(serializers.Serializer):
 
 
 # ---- outputs ---------------------------------------------------------------------------------
+def _utc(value) -> str:
+    """A UTC instant written the way every other field writes one (`...Z`)."""
+    return serializers.DateTimeField().to_representation(value)
+
+
 class FilmOutput(serializers.ModelSerializer):
     class Meta:
         model = Film
         fields = [
-            "id", "title", "slug", "synopsis", "runtime_minutes", "certificate",
-            "release_date", "poster_url", "languages",
+            "id",
+            "title",
+            "slug",
+            "synopsis",
+            "runtime_minutes",
+            "certificate",
+            "release_date",
+            "poster_url",
+            "languages",
         ]
 
 
@@ -81,10 +113,28 @@ class CinemaOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Cinema
-        fields = ["id", "name", "slug", "address", "city", "time_zone", "currency", "hold_minutes", "auditoriums"]
+        fields = [
+            "id",
+            "name",
+            "slug",
+            "address",
+            "city",
+            "time_zone",
+            "currency",
+            "hold_minutes",
+            "auditoriums",
+        ]
+
+
+class ScreeningStatusField(serializers.ChoiceField):
+    """A screening's status; described in the schema as one named enum (see `schema.py`)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=ScreeningStatus.choices, **kwargs)
 
 
 class ScreeningOutput(serializers.ModelSerializer):
+    status = ScreeningStatusField(read_only=True)
     film = serializers.SerializerMethodField()
     cinema = serializers.SerializerMethodField()
     auditorium = serializers.SerializerMethodField()
@@ -94,8 +144,20 @@ class ScreeningOutput(serializers.ModelSerializer):
     class Meta:
         model = Screening
         fields = [
-            "id", "film", "cinema", "auditorium", "starts_at", "ends_at", "starts_at_local",
-            "format", "audio_language", "subtitles", "status", "sales_open_at", "sales_close_at", "on_sale",
+            "id",
+            "film",
+            "cinema",
+            "auditorium",
+            "starts_at",
+            "ends_at",
+            "starts_at_local",
+            "format",
+            "audio_language",
+            "subtitles",
+            "status",
+            "sales_open_at",
+            "sales_close_at",
+            "on_sale",
         ]
 
     def get_film(self, obj) -> dict:
@@ -129,7 +191,13 @@ class ScreeningDetailOutput(ScreeningOutput):
     booking_fee = serializers.SerializerMethodField()
 
     class Meta(ScreeningOutput.Meta):
-        fields = [*ScreeningOutput.Meta.fields, "currency", "ticket_types", "seat_type_surcharges", "booking_fee"]
+        fields = [
+            *ScreeningOutput.Meta.fields,
+            "currency",
+            "ticket_types",
+            "seat_type_surcharges",
+            "booking_fee",
+        ]
 
     def get_currency(self, obj) -> str:
         return obj.auditorium.cinema.currency
@@ -154,7 +222,16 @@ class HoldOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Hold
-        fields = ["id", "screening", "status", "live", "seats", "created_at", "expires_at", "extended_at"]
+        fields = [
+            "id",
+            "screening",
+            "status",
+            "live",
+            "seats",
+            "created_at",
+            "expires_at",
+            "extended_at",
+        ]
 
     def get_seats(self, obj) -> list[dict]:
         return self.context.get("seats", [])
@@ -185,8 +262,21 @@ class OrderOutput(serializers.ModelSerializer):
     class Meta:
         model = Order
         fields = [
-            "id", "code", "status", "screening", "customer", "tickets", "currency", "subtotal",
-            "booking_fee", "discount", "total", "promo_code", "expires_at", "created_at", "paid_at",
+            "id",
+            "code",
+            "status",
+            "screening",
+            "customer",
+            "tickets",
+            "currency",
+            "subtotal",
+            "booking_fee",
+            "discount",
+            "total",
+            "promo_code",
+            "expires_at",
+            "created_at",
+            "paid_at",
             "next_action",
         ]
 
@@ -201,11 +291,16 @@ class OrderOutput(serializers.ModelSerializer):
             "film": screening.film.title,
             "cinema": cinema.name,
             "auditorium": screening.auditorium.name,
-            "starts_at": screening.starts_at.isoformat(),
+            "starts_at": _utc(screening.starts_at),
             "starts_at_local": timezone.localtime(screening.starts_at, cinema.tz).isoformat(),
         }
 
     def get_next_action(self, obj) -> dict | None:
         if obj.status != "pending_payment":
             return None
-        return {"type": "payment", "amount": obj.total, "currency": obj.currency, "pay_before": obj.expires_at.isoformat()}
+        return {
+            "type": "payment",
+            "amount": obj.total,
+            "currency": obj.currency,
+            "pay_before": _utc(obj.expires_at),
+        }

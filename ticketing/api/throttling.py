@@ -35,3 +35,15 @@ class PartnerRateThrottle(_Degrading, throttling.SimpleRateThrottle):
         if partner is None:
             return None
         return self.cache_format % {"scope": self.scope, "ident": partner.pk}
+
+
+class UserRateThrottle(_Degrading, throttling.SimpleRateThrottle):
+    """Per signed-in user, for browser sessions using the API (partners have their own)."""
+
+    scope = "user"
+
+    def get_cache_key(self, request, view):
+        user = request.user
+        if not getattr(user, "is_authenticated", False) or getattr(user, "partner", None) is not None:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": user.pk}

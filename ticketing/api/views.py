@@ -8,7 +8,7 @@ from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -25,13 +25,23 @@ from .permissions import CanBook
 
 ERROR = inline_serializer(
     "Error",
-    {"error": inline_serializer("ErrorBody", {
-        "code": serializers.CharField(), "message": serializers.CharField(), "details": serializers.DictField(),
-    })},
+    {
+        "error": inline_serializer(
+            "ErrorBody",
+            {
+                "code": serializers.CharField(),
+                "message": serializers.CharField(),
+                "details": serializers.DictField(),
+            },
+        )
+    },
 )
 IDEMPOTENCY = OpenApiParameter(
-    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER,
-    description="Send the same key when retrying; the first answer is replayed, nothing is booked twice.",
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Send the same key when retrying; the first answer is replayed, "
+    "nothing is booked twice.",
 )
 
 
@@ -53,8 +63,17 @@ def _actor(request) -> str:
 
 
 # ---- catalogue -------------------------------------------------------------------------------
-@extend_schema(tags=["catalogue"], parameters=[OpenApiParameter(
-    "status", OpenApiTypes.STR, enum=["now_showing", "coming_soon"], description="Default: both.")])
+@extend_schema(
+    tags=["catalogue"],
+    parameters=[
+        OpenApiParameter(
+            "status",
+            OpenApiTypes.STR,
+            enum=["now_showing", "coming_soon"],
+            description="Default: both.",
+        )
+    ],
+)
 class FilmList(generics.ListAPIView):
     """Films now showing (with screenings ahead) and coming soon (released later)."""
 
@@ -64,7 +83,9 @@ class FilmList(generics.ListAPIView):
         now = timezone.now()
         upcoming = Q(screenings__starts_at__gte=now, screenings__status=ScreeningStatus.SCHEDULED)
         today = now.date()
-        showing = Film.objects.filter(upcoming, Q(release_date__isnull=True) | Q(release_date__lte=today))
+        showing = Film.objects.filter(
+            upcoming, Q(release_date__isnull=True) | Q(release_date__lte=today)
+        )
         coming = Film.objects.filter(release_date__gt=today)
         wanted = self.request.query_params.get("status")
         if wanted == "now_showing":
@@ -96,7 +117,9 @@ class CinemaList(generics.ListAPIView):
         from ticketing.screenings.models import Auditorium
 
         rooms = Auditorium.objects.annotate(seat_count=Count("seats")).order_by("name")
-        return Cinema.objects.prefetch_related(Prefetch("auditoriums", queryset=rooms)).order_by("name")
+        return Cinema.objects.prefetch_related(Prefetch("auditoriums", queryset=rooms)).order_by(
+            "name"
+        )
 
 
 @extend_schema(tags=["catalogue"], parameters=[s.ScreeningFilter])
@@ -115,7 +138,7 @@ class ScreeningList(generics.ListAPIView):
         cinemas = Cinema.objects.all()
         if "cinema" in f:
             ref = f["cinema"]
-            cinemas = cinemas.filter(pk=int(ref)) if ref.isdigit() else cinemas.filter(slug=ref)
+            cinemas = cinemas.filter(pk=int(ref)) if s.is_id(ref) else cinemas.filter(slug=ref)
             qs = qs.filter(auditorium__cinema__in=cinemas)
         if "film" in f:
             qs = qs.filter(film_id=f["film"])
@@ -124,7 +147,11 @@ class ScreeningList(generics.ListAPIView):
             window = Q(pk__in=[])
             for cinema in cinemas.only("pk", "time_zone"):
                 start = timezone.make_aware(datetime.combine(day, time.min), cinema.tz)
-                window |= Q(auditorium__cinema=cinema.pk, starts_at__gte=start, starts_at__lt=start + timedelta(days=1))
+                window |= Q(
+                    auditorium__cinema=cinema.pk,
+                    starts_at__gte=start,
+                    starts_at__lt=start + timedelta(days=1),
+                )
             qs = qs.filter(window)
         else:
             qs = qs.filter(starts_at__gte=timezone.now())
@@ -152,19 +179,32 @@ def _screening(pk: int) -> Screening:
         raise errors.ScreeningNotFound(screening=pk) from None
 
 
-SEAT_MAP = inline_serializer("SeatMap", {
-    "screening": serializers.IntegerField(),
-    "auditorium": serializers.IntegerField(),
-    "generated_at": serializers.DateTimeField(),
-    "counts": serializers.DictField(child=serializers.IntegerField()),
-    "seats": inline_serializer("SeatStatus", {
-        "id": serializers.IntegerField(), "row": serializers.CharField(), "number": serializers.IntegerField(),
-        "label": serializers.CharField(), "x": serializers.IntegerField(), "y": serializers.IntegerField(),
-        "type": serializers.ChoiceField(choices=["standard", "premium", "wheelchair", "companion", "couple"]),
-        "pair": serializers.IntegerField(allow_null=True),
-        "status": serializers.ChoiceField(choices=["available", "held", "sold", "blocked"]),
-    }, many=True),
-})
+SEAT_MAP = inline_serializer(
+    "SeatMap",
+    {
+        "screening": serializers.IntegerField(),
+        "auditorium": serializers.IntegerField(),
+        "generated_at": serializers.DateTimeField(),
+        "counts": serializers.DictField(child=serializers.IntegerField()),
+        "seats": inline_serializer(
+            "SeatStatus",
+            {
+                "id": serializers.IntegerField(),
+                "row": serializers.CharField(),
+                "number": serializers.IntegerField(),
+                "label": serializers.CharField(),
+                "x": serializers.IntegerField(),
+                "y": serializers.IntegerField(),
+                "type": serializers.ChoiceField(
+                    choices=["standard", "premium", "wheelchair", "companion", "couple"]
+                ),
+                "pair": serializers.IntegerField(allow_null=True),
+                "status": serializers.ChoiceField(choices=["available", "held", "sold", "blocked"]),
+            },
+            many=True,
+        ),
+    },
+)
 
 
 @extend_schema(tags=["catalogue"])
@@ -186,7 +226,9 @@ def _hold_response(hold, code=status.HTTP_200_OK) -> Response:
     seat_ids = holds.hold_seat_ids(hold) or hold.seat_ids
     seats = [
         {"id": pk, "label": f"{row}{num}", "type": kind}
-        for pk, row, num, kind in Seat.objects.filter(pk__in=seat_ids).values_list("id", "row_label", "number", "seat_type")
+        for pk, row, num, kind in Seat.objects.filter(pk__in=seat_ids).values_list(
+            "id", "row_label", "number", "seat_type"
+        )
     ]
     return Response(s.HoldOutput(hold, context={"seats": seats}).data, status=code)
 
@@ -208,7 +250,10 @@ class HoldCreate(APIView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         hold = holds.hold_create(
-            screening_id=v["screening"], seat_ids=v.get("seats"), quantity=v.get("quantity"), **_owner(request)
+            screening_id=v["screening"],
+            seat_ids=v.get("seats"),
+            quantity=v.get("quantity"),
+            **_owner(request),
         )
         return _hold_response(hold, status.HTTP_201_CREATED)
 
@@ -259,7 +304,9 @@ class OrderCreate(APIView):
             actor=_actor(request),
             **_owner(request),
         )
-        return _order_response(orders.order_get(order_id=order.pk, staff=True), status.HTTP_201_CREATED)
+        return _order_response(
+            orders.order_get(order_id=order.pk, staff=True), status.HTTP_201_CREATED
+        )
 
 
 @extend_schema(tags=["orders"])
@@ -275,11 +322,17 @@ class OrderDetail(APIView):
 class OrderCancel(APIView):
     permission_classes = [CanBook]
 
-    @extend_schema(request=s.CancelInput, parameters=[IDEMPOTENCY], responses={200: s.OrderOutput, 404: ERROR, 409: ERROR})
+    @extend_schema(
+        request=s.CancelInput,
+        parameters=[IDEMPOTENCY],
+        responses={200: s.OrderOutput, 404: ERROR, 409: ERROR},
+    )
     @idempotent
     def post(self, request, pk):
         data = s.CancelInput(data=request.data or {})
         data.is_valid(raise_exception=True)
         order = orders.order_get(order_id=pk, **_owner(request))
-        orders.order_cancel(order_id=order.pk, actor=_actor(request), reason=data.validated_data["reason"])
+        orders.order_cancel(
+            order_id=order.pk, actor=_actor(request), reason=data.validated_data["reason"]
+        )
         return _order_response(orders.order_get(order_id=pk, staff=True))

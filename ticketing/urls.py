@@ -1,16 +1,16 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from ticketing.health import health
+from ticketing.screenings.views import home
 
 handler400 = "ticketing.api.errors.bad_request"
 handler404 = "ticketing.api.errors.not_found"
 handler500 = "ticketing.api.errors.server_error"
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/api/docs/", permanent=False)),
+    path("", home, name="home"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("ticketing.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -22,7 +22,13 @@ from tests import factories
 def pytest_configure(config):
     if not hasattr(config, "workerinput"):  # the controller: before xdist starts its workers
         os.environ.setdefault("MARQUEE_TEST_RUN", str(os.getpid()))
-        os.environ.setdefault("CELERY_QUEUE", f"test-{os.environ['MARQUEE_TEST_RUN']}")
+    # One Celery queue per test process: a live worker started by one xdist worker must never
+    # take the tasks of another (each has its own test database).
+    worker = getattr(config, "workerinput", {}).get("workerid", "main")
+    os.environ["CELERY_QUEUE"] = f"test-{os.environ.get('MARQUEE_TEST_RUN', os.getpid())}-{worker}"
+    from ticketing.celery import app
+
+    app.conf.task_default_queue = os.environ["CELERY_QUEUE"]
 
 
 @pytest.fixture(scope="session")
@@ -39,6 +45,11 @@ def _isolated_cache(settings):
     caches["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex[:12]}"
     settings.CACHES = caches
     yield
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
@@ -93,4 +104,6 @@ def soon():
 
 def pytest_report_header(config):
     db = settings.DATABASES["default"]
-    return f"database: {db['ENGINE']} {db.get('NAME')}; cache: {settings.CACHES['default']['BACKEND']}"
+    return (
+        f"database: {db['ENGINE']} {db.get('NAME')}; cache: {settings.CACHES['default']['BACKEND']}"
+    )

@@ -25,8 +25,12 @@ _seq = itertools.count(1)
 def cinema(**kw) -> Cinema:
     n = next(_seq)
     defaults = {
-        "name": f"Cinema {n}", "slug": f"cinema-{n}", "time_zone": "Europe/Paris",
-        "currency": "EUR", "booking_fee": 100, "booking_fee_cap": 300,
+        "name": f"Cinema {n}",
+        "slug": f"cinema-{n}",
+        "time_zone": "Europe/Paris",
+        "currency": "EUR",
+        "booking_fee": 100,
+        "booking_fee_cap": 300,
     }
     defaults.update(kw)
     c = Cinema.objects.create(**defaults)
@@ -36,7 +40,9 @@ def cinema(**kw) -> Cinema:
     return c
 
 
-def auditorium(cinema: Cinema, rows: int = 5, per_row: int = 10, name: str | None = None) -> Auditorium:
+def auditorium(
+    cinema: Cinema, rows: int = 5, per_row: int = 10, name: str | None = None
+) -> Auditorium:
     room = Auditorium.objects.create(cinema=cinema, name=name or f"Screen {next(_seq)}")
     Seat.objects.bulk_create(
         Seat(auditorium=room, row_label=string.ascii_uppercase[y], number=x + 1, x=x, y=y)
@@ -48,7 +54,12 @@ def auditorium(cinema: Cinema, rows: int = 5, per_row: int = 10, name: str | Non
 
 def film(**kw) -> Film:
     n = next(_seq)
-    defaults = {"title": f"Film {n}", "slug": f"film-{n}", "runtime_minutes": 120, "certificate": "12A"}
+    defaults = {
+        "title": f"Film {n}",
+        "slug": f"film-{n}",
+        "runtime_minutes": 120,
+        "certificate": "12A",
+    }
     defaults.update(kw)
     return Film.objects.create(**defaults)
 
@@ -66,3 +77,38 @@ def seats(room: Auditorium, *labels: str) -> list[int]:
 
 def partner_with_key(name: str | None = None, scopes=None):
     return partner_create(name=name or f"Partner {next(_seq)}", scopes=scopes)
+
+
+def layout_room(cinema: Cinema, text: str, name: str | None = None) -> Auditorium:
+    """An auditorium whose seats come from a layout text (see ticketing/screenings/layouts.py)."""
+    from ticketing.screenings.layouts import layout_replace
+
+    room = Auditorium.objects.create(cinema=cinema, name=name or f"Screen {next(_seq)}")
+    layout_replace(auditorium=room, text=text)
+    return room
+
+
+def held(screening: Screening, *labels: str, session_key: str = "factory-session"):
+    """A live hold on the seats with these labels, made through the hold service."""
+    from ticketing.inventory.holds import hold_create
+
+    return hold_create(
+        screening_id=screening.pk,
+        seat_ids=seats(screening.auditorium, *labels),
+        session_key=session_key,
+    )
+
+
+def pending_order(screening: Screening, *labels: str, session_key: str = "factory-session"):
+    """An order awaiting payment for these seats (adult tickets), made through the services."""
+    from ticketing.orders.services import order_create
+
+    hold = held(screening, *labels, session_key=session_key)
+    return order_create(
+        hold_id=hold.pk,
+        customer_email="buyer@example.com",
+        customer_name="Buyer",
+        tickets=[(seat_id, "adult") for seat_id in seats(screening.auditorium, *labels)],
+        session_key=session_key,
+        actor="test",
+    )

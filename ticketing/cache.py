@@ -31,7 +31,7 @@ def get(key: str) -> Any:
         return None
 
 
-def set(key: str, value: Any, timeout: float) -> None:  # noqa: A001 - mirrors the cache API
+def set(key: str, value: Any, timeout: float) -> None:
     try:
         cache.set(key, value, timeout)
     except Exception as exc:

@@ -28,7 +28,11 @@ def retry_on_conflict(attempts: int = 3):
                         return func(*args, **kwargs)
                 except OperationalError as exc:
                     retryable = any(text in str(exc) for text in _RETRYABLE)
-                    if not retryable or attempt == attempts or transaction.get_connection().in_atomic_block:
+                    if (
+                        not retryable
+                        or attempt == attempts
+                        or transaction.get_connection().in_atomic_block
+                    ):
                         raise
                     log.info("retrying %s after %s", func.__name__, exc)
                     time.sleep(random.uniform(0.005, 0.03) * attempt)

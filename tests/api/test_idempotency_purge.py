@@ -15,7 +15,11 @@ def test_records_older_than_the_retention_are_purged_and_recent_ones_kept(partne
     partner, _ = partner_key
     settings.MARQUEE = {**settings.MARQUEE, "IDEMPOTENCY_KEY_HOURS": 24}
     old = IdempotencyRecord.objects.create(
-        partner=partner, key="old", method="POST", path="/api/v1/holds/", request_hash="x",
+        partner=partner,
+        key="old",
+        method="POST",
+        path="/api/v1/holds/",
+        request_hash="x",
         created_at=timezone.now() - timedelta(hours=25),
     )
     recent = IdempotencyRecord.objects.create(

@@ -76,14 +76,35 @@ def _worker_process(django_db_setup, django_db_blocker, mailbox):
     }
     hostname = f"test-{os.getpid()}@%h"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "ticketing", "worker", "--pool=solo",
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", hostname, "-l", "INFO",
-         "-Q", app.conf.task_default_queue],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "ticketing",
+            "worker",
+            "--pool=solo",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            hostname,
+            "-l",
+            "INFO",
+            "-Q",
+            app.conf.task_default_queue,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         ready = wait_for(
-            lambda: app.control.ping(destination=[hostname.replace("%h", socket.gethostname())], timeout=0.5),
+            lambda: app.control.ping(
+                destination=[hostname.replace("%h", socket.gethostname())], timeout=0.5
+            ),
             timeout=30,
         )
         assert ready, "the Celery worker did not come up"

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from tests import factories
 from ticketing.celery import app
 from ticketing.inventory import holds
 from ticketing.inventory.models import Hold, SeatClaim
@@ -16,7 +17,6 @@ from ticketing.orders.models import Order, OrderStatus
 from ticketing.orders.services import order_create, order_mark_paid
 from ticketing.outbox.models import MessageStatus, OutboxMessage
 from ticketing.outbox.services import relay_pending
-from tests import factories
 
 from .conftest import _reset_broker_pools, sent_messages, wait_for
 
@@ -62,7 +62,9 @@ def test_the_worker_sweeps_dead_holds_and_unpaid_orders(live_worker, screening, 
     partner, _ = partner_key
     order = _pending_order(screening, partner)
     loose = holds.hold_create(
-        screening_id=screening.pk, seat_ids=factories.seats(screening.auditorium, "E1"), partner=partner
+        screening_id=screening.pk,
+        seat_ids=factories.seats(screening.auditorium, "E1"),
+        partner=partner,
     )
     past = timezone.now() - timedelta(seconds=1)
     Order.objects.filter(pk=order.pk).update(expires_at=past)

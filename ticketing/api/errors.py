@@ -139,7 +139,9 @@ def not_found(request, exception=None):
 
 def bad_request(request, exception=None):
     if request.path.startswith("/api/"):
-        return JsonResponse(error_body("bad_request", "The request could not be understood."), status=400)
+        return JsonResponse(
+            error_body("bad_request", "The request could not be understood."), status=400
+        )
     from django.views.defaults import bad_request as html_bad_request
 
     return html_bad_request(request, exception)
@@ -148,7 +150,8 @@ def bad_request(request, exception=None):
 def server_error(request):
     if request.path.startswith("/api/"):
         return JsonResponse(
-            error_body("internal_error", "Something went wrong on our side; it has been logged."), status=500
+            error_body("internal_error", "Something went wrong on our side; it has been logged."),
+            status=500,
         )
     from django.views.defaults import server_error as html_server_error
 

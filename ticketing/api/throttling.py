@@ -44,6 +44,9 @@ class UserRateThrottle(_Degrading, throttling.SimpleRateThrottle):
 
     def get_cache_key(self, request, view):
         user = request.user
-        if not getattr(user, "is_authenticated", False) or getattr(user, "partner", None) is not None:
+        if (
+            not getattr(user, "is_authenticated", False)
+            or getattr(user, "partner", None) is not None
+        ):
             return None
         return self.cache_format % {"scope": self.scope, "ident": user.pk}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, time, timedelta
 
 from django.db.models import Count, Q
@@ -52,7 +53,8 @@ def _owner(request) -> dict:
         return {"partner": partner}
     if not request.session.session_key:
         request.session.save()
-    return {"session_key": request.session.session_key}
+    # Stored hashed: a leaked holds table must not hand out live session ids.
+    return {"session_key": hashlib.sha256(request.session.session_key.encode()).hexdigest()}
 
 
 def _actor(request) -> str:

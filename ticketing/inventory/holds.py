@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ticketing import errors
@@ -32,8 +33,10 @@ def _screening_for_sale(screening_id: int, now: datetime) -> Screening:
     except (Screening.DoesNotExist, ValueError, TypeError):
         raise errors.ScreeningNotFound(screening=screening_id) from None
     if not screening.is_on_sale(now):
-        reason = "cancelled" if screening.status == "cancelled" else (
-            "started" if now >= screening.starts_at else "outside_sales_window"
+        reason = (
+            "cancelled"
+            if screening.status == "cancelled"
+            else ("started" if now >= screening.starts_at else "outside_sales_window")
         )
         raise errors.ScreeningNotOnSale(screening=screening_id, reason=reason)
     return screening
@@ -44,11 +47,15 @@ def _validate_seats(screening: Screening, seat_ids: list[int]) -> list[int]:
     if len(set(seat_ids)) != len(seat_ids):
         duplicates = sorted({s for s in seat_ids if seat_ids.count(s) > 1})
         raise errors.DuplicateSeats(seats=duplicates)
+    # The asked seats and the other halves of their couple seats, whichever side records the
+    # pair, in one query.
+    asked = Seat.objects.filter(auditorium_id=screening.auditorium_id, pk__in=seat_ids)
     rows = {
-        seat_id: (sellable, pair_id, label)
-        for seat_id, sellable, pair_id, label in Seat.objects.filter(
-            auditorium_id=screening.auditorium_id, pk__in=seat_ids
-        ).values_list("id", "is_sellable", "pair_id", "row_label")
+        seat_id: (sellable, pair_id)
+        for seat_id, sellable, pair_id in Seat.objects.filter(
+            Q(pk__in=seat_ids) | Q(pair_id__in=seat_ids) | Q(pk__in=asked.values("pair_id")),
+            auditorium_id=screening.auditorium_id,
+        ).values_list("id", "is_sellable", "pair_id")
     }
     unknown = [s for s in seat_ids if s not in rows]
     if unknown:
@@ -57,10 +64,15 @@ def _validate_seats(screening: Screening, seat_ids: list[int]) -> list[int]:
     if blocked:
         raise errors.SeatsBlocked(seats=blocked)
     wanted = list(seat_ids)
-    for seat_id in seat_ids:
-        pair_id = rows[seat_id][1]
-        if pair_id and pair_id not in wanted:
+    for seat_id, (_sellable, pair_id) in rows.items():
+        if seat_id in seat_ids and pair_id and pair_id not in wanted:
             wanted.append(pair_id)  # a couple seat is sold as its pair
+        elif seat_id not in wanted and pair_id in seat_ids:
+            wanted.append(seat_id)  # ... also when only the other half records the pair
+    # The other half must be for sale too (a pair outside this auditorium is not).
+    blocked = [s for s in wanted if s not in rows or not rows[s][0]]
+    if blocked:
+        raise errors.SeatsBlocked(seats=blocked)
     if len(wanted) > max_seats():
         raise errors.TooManySeats(limit=max_seats(), requested=len(wanted))
     return wanted
@@ -75,7 +87,9 @@ def _owner_fields(partner, session_key: str) -> dict:
 
 
 @retry_on_conflict()
-def _claim_for_new_hold(screening: Screening, seat_ids: list[int], now: datetime, owner: dict) -> Hold:
+def _claim_for_new_hold(
+    screening: Screening, seat_ids: list[int], now: datetime, owner: dict
+) -> Hold:
     hold = Hold.objects.create(
         screening=screening,
         created_at=now,
@@ -123,18 +137,42 @@ def hold_create(
         )
     ]
     for _attempt in range(BEST_AVAILABLE_ATTEMPTS):
-        taken = set(seatmap.live_claims(screening.pk, now))
-        chosen = best_available.choose(layout, taken, quantity)
-        if chosen is None:
-            raise errors.NoSeatsTogether(requested=quantity)
         try:
-            hold = _claim_for_new_hold(screening, chosen, now, owner)
+            hold = _hold_best_available(screening, layout, quantity, owner)
         except errors.SeatUnavailable:
-            now = timezone.now()  # somebody got there first: look again
-            continue
+            continue  # a buyer naming seats got one of ours first: look again
         log.info("hold %s: best %d of screening %s", hold.pk, quantity, screening.pk)
         return hold
     raise errors.SeatUnavailable("Seats are selling fast; please try again.", seats=[])
+
+
+@retry_on_conflict()
+def _hold_best_available(screening: Screening, layout, quantity: int, owner: dict) -> Hold:
+    """Choose and claim in one transaction, taking turns with the other best-available
+    requests for the screening. Without the turns a crowd all computes the same best block,
+    one buyer gets it and the rest are refused while the room is still nearly empty."""
+    _take_turn(screening.pk)
+    now = timezone.now()
+    taken = set(seatmap.live_claims(screening.pk, now))  # read after the previous turn committed
+    chosen = best_available.choose(layout, taken, quantity)
+    if chosen is None:
+        raise errors.NoSeatsTogether(requested=quantity)
+    return _claim_for_new_hold(screening, chosen, now, owner)
+
+
+BEST_AVAILABLE_LOCK = 0x4D51  # advisory lock namespace: (this, screening id)
+
+
+def _take_turn(screening_id: int) -> None:
+    """A PostgreSQL advisory lock held until the transaction ends. Only best-available requests
+    wait on it (for a few milliseconds each); the claim insert still decides who gets a seat.
+    SQLite transactions are serial already."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, %s)", [BEST_AVAILABLE_LOCK, screening_id % 2**31]
+        )
 
 
 def hold_get(*, hold_id, partner=None, session_key: str = "") -> Hold:

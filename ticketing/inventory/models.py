@@ -47,7 +47,9 @@ class Hold(models.Model):
 
 
 class SeatClaim(models.Model):
-    screening = models.ForeignKey("screenings.Screening", on_delete=models.CASCADE, related_name="+")
+    screening = models.ForeignKey(
+        "screenings.Screening", on_delete=models.CASCADE, related_name="+"
+    )
     seat = models.ForeignKey("screenings.Seat", on_delete=models.PROTECT, related_name="+")
     hold = models.ForeignKey(
         Hold, null=True, blank=True, on_delete=models.SET_NULL, related_name="claims"
@@ -63,6 +65,10 @@ class SeatClaim(models.Model):
             models.UniqueConstraint(fields=["screening", "seat"], name="one_claim_per_seat")
         ]
         indexes = [models.Index(fields=["expires_at"])]
+
+    def __str__(self) -> str:
+        state = "sold" if self.expires_at is None else f"held until {self.expires_at:%H:%M:%S}"
+        return f"seat {self.seat_id} of screening {self.screening_id}, {state}"
 
     @property
     def is_sold(self) -> bool:

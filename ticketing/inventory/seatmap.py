@@ -34,9 +34,11 @@ def invalidate(screening_id: int) -> None:
 def live_claims(screening_id: int, now=None) -> dict[int, bool]:
     """{seat_id: is_sold} for every live claim of the screening."""
     now = now or timezone.now()
-    rows = SeatClaim.objects.filter(screening_id=screening_id).filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
-    ).values_list("seat_id", "expires_at")
+    rows = (
+        SeatClaim.objects.filter(screening_id=screening_id)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .values_list("seat_id", "expires_at")
+    )
     return {seat_id: expires_at is None for seat_id, expires_at in rows}
 
 

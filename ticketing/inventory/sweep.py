@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from .models import Hold, HoldStatus, SeatClaim
@@ -54,10 +55,16 @@ def sweep_dead_claims(*, batch_size: int | None = None, now=None) -> int:
 
 def close_dead_holds(*, now=None) -> int:
     """Holds past their time that never became orders: mark them expired, one statement."""
+    from ticketing.orders.models import Order
+
     now = now or timezone.now()
-    return Hold.objects.filter(status=HoldStatus.ACTIVE, expires_at__lte=now, order__isnull=True).update(
-        status=HoldStatus.EXPIRED
-    )
+    # NOT EXISTS rather than `order__isnull`: Django turns a join into `id IN (subquery)`, and
+    # PostgreSQL does not re-check a subquery after waiting for a row lock, so a hold becoming an
+    # order at that moment would be marked expired. Conditions on the row itself are re-checked.
+    has_order = Order.objects.filter(hold_id=OuterRef("pk"))
+    return Hold.objects.filter(
+        ~Exists(has_order), status=HoldStatus.ACTIVE, expires_at__lte=now
+    ).update(status=HoldStatus.EXPIRED)
 
 
 def sweep(*, batch_size: int | None = None) -> SweepResult:
@@ -69,5 +76,9 @@ def sweep(*, batch_size: int | None = None) -> SweepResult:
     result.claims_deleted = sweep_dead_claims(batch_size=batch_size, now=now)
     close_dead_holds(now=now)
     if result.claims_deleted or result.orders_expired:
-        log.info("sweep: %d dead claims deleted, %d orders expired", result.claims_deleted, result.orders_expired)
+        log.info(
+            "sweep: %d dead claims deleted, %d orders expired",
+            result.claims_deleted,
+            result.orders_expired,
+        )
     return result

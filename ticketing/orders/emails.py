@@ -60,7 +60,10 @@ def send_confirmation(payload: dict) -> None:
         text = render_to_string("emails/order_confirmation.txt", context)
         html = render_to_string("emails/order_confirmation.html", context)
     message = EmailMultiAlternatives(
-        subject, text, settings.DEFAULT_FROM_EMAIL, [order.customer_email],
+        subject,
+        text,
+        settings.DEFAULT_FROM_EMAIL,
+        [order.customer_email],
         headers={"X-Marquee-Order": order.code},
     )
     message.attach_alternative(html, "text/html")

@@ -49,7 +49,9 @@ class Order(models.Model):
         indexes = [models.Index(fields=["status", "expires_at"])]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(total=models.F("subtotal") + models.F("booking_fee") - models.F("discount")),
+                condition=models.Q(
+                    total=models.F("subtotal") + models.F("booking_fee") - models.F("discount")
+                ),
                 name="order_total_adds_up",
             )
         ]
@@ -92,3 +94,6 @@ class OrderStatusChange(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or 'new'} -> {self.to_status} by {self.actor}"

@@ -6,7 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ticketing import errors
-from ticketing.screenings.models import Screening, ScreeningPrice, Seat, SeatTypeSurcharge, TicketType
+from ticketing.screenings.models import (
+    Screening,
+    ScreeningPrice,
+    Seat,
+    SeatTypeSurcharge,
+    TicketType,
+)
 
 
 @dataclass(frozen=True)
@@ -37,7 +43,9 @@ def ticket_prices(screening: Screening) -> dict[int, tuple[TicketType, int]]:
 
 
 def surcharges(cinema_id: int) -> dict[str, int]:
-    return dict(SeatTypeSurcharge.objects.filter(cinema_id=cinema_id).values_list("seat_type", "amount"))
+    return dict(
+        SeatTypeSurcharge.objects.filter(cinema_id=cinema_id).values_list("seat_type", "amount")
+    )
 
 
 def quote(screening: Screening, wanted: list[tuple[int, int | str]]) -> Quote:

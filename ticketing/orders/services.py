@@ -101,8 +101,14 @@ def order_create(
         raise errors.PromoCodesUnavailable(promo_code=promo_code)
 
     held = set(
-        SeatClaim.objects.filter(hold_id=hold.pk, expires_at__gt=now).values_list("seat_id", flat=True)
+        SeatClaim.objects.filter(hold_id=hold.pk, expires_at__gt=now).values_list(
+            "seat_id", flat=True
+        )
     )
+    if held != set(hold.seat_ids):
+        # An active hold loses claims only by dying: a newcomer or the sweep cleared them while
+        # this request waited for the hold's lock with the clock it read before.
+        raise errors.HoldExpired(hold=str(hold.pk), expired_at=hold.expires_at.isoformat())
     asked = [seat_id for seat_id, _ in tickets]
     if len(asked) != len(set(asked)) or set(asked) != held:
         raise errors.TicketsMismatch(held=sorted(held), asked=asked)
@@ -148,8 +154,21 @@ def order_create(
     OrderStatusChange.objects.create(
         order=order, from_status="", to_status=order.status, actor=actor, reason="created from hold"
     )
-    log.info("order %s created from hold %s, total %d %s", order.code, hold.pk, order.total, order.currency)
+    log.info(
+        "order %s created from hold %s, total %d %s",
+        order.code,
+        hold.pk,
+        order.total,
+        order.currency,
+    )
     return order
+
+
+def _locked(queryset, order_id) -> Order:
+    try:
+        return queryset.select_for_update(of=("self",)).get(pk=order_id)
+    except (Order.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise errors.OrderNotFound(order=str(order_id)) from None
 
 
 def _check_owner(hold: Hold, partner, session_key: str) -> None:
@@ -193,20 +212,29 @@ def order_mark_paid(*, order_id, actor: str, reason: str = "payment confirmed") 
     if they are still free; if any was taken, `SeatsLost` is raised and nothing changes, so the
     payment layer refunds. Never a paid order without its seats.
     """
-    order = Order.objects.select_for_update().get(pk=order_id)
+    order = _locked(Order.objects.select_related("screening"), order_id)
     if order.status == OrderStatus.PAID:
         return order
     if order.status not in (OrderStatus.PENDING_PAYMENT, OrderStatus.EXPIRED):
-        raise errors.OrderStateConflict(status=order.status, wanted=OrderStatus.PAID, order=str(order.pk))
+        raise errors.OrderStateConflict(
+            status=order.status, wanted=OrderStatus.PAID, order=str(order.pk)
+        )
     now = timezone.now()
     seat_ids = list(order.tickets.values_list("seat_id", flat=True))
     sold = claims.mark_sold(order.pk, now=now)
     if sold != len(seat_ids):
         # Late payment: take back whatever is still free, all or nothing.
         have = set(
-            SeatClaim.objects.filter(order_id=order.pk, expires_at__isnull=True).values_list("seat_id", flat=True)
+            SeatClaim.objects.filter(order_id=order.pk, expires_at__isnull=True).values_list(
+                "seat_id", flat=True
+            )
         )
         missing = [s for s in seat_ids if s not in have]
+        if not order.screening.is_on_sale(now):
+            # Too late to sell these seats at all (cancelled or started): refund instead.
+            raise errors.SeatsLost(
+                "The screening is no longer on sale.", order=str(order.pk), seats=missing
+            )
         got = claims.claim(order.screening_id, missing, now=now, expires_at=None, order_id=order.pk)
         if len(got) != len(missing):
             raise errors.SeatsLost(order=str(order.pk), seats=sorted(set(missing) - got))
@@ -228,13 +256,14 @@ def order_cancel(*, order_id, actor: str, reason: str = "") -> Order:
     A pending order is simply cancelled. A paid order can be cancelled until its screening
     starts; giving the money back is the payment layer's part (see docs/architecture.md).
     """
-    order = Order.objects.select_for_update().select_related("screening").get(pk=order_id)
+    order = _locked(Order.objects.select_related("screening"), order_id)
     if order.status == OrderStatus.CANCELLED:
         return order
     if order.status == OrderStatus.PAID and order.screening.starts_at <= timezone.now():
         raise errors.OrderStateConflict(
             "The screening has started; this order can no longer be cancelled.",
-            status=order.status, order=str(order.pk),
+            status=order.status,
+            order=str(order.pk),
         )
     _record(order, OrderStatus.CANCELLED, actor=actor, reason=reason or "cancelled")
     claims.release_order(order.pk)

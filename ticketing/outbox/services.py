@@ -50,7 +50,9 @@ def dispatch(message_id: int) -> bool:
     try:
         deliver_message.apply_async(args=[message_id], retry=False)
     except Exception as exc:
-        log.warning("outbox message %s waits for the relay: broker unavailable (%s)", message_id, exc)
+        log.warning(
+            "outbox message %s waits for the relay: broker unavailable (%s)", message_id, exc
+        )
         return False
     return True
 
@@ -75,12 +77,30 @@ def deliver(message_id: int) -> bool:
             status=MessageStatus.FAILED if failed else MessageStatus.PENDING,
             last_error=f"{type(exc).__name__}: {exc}"[:2000],
         )
-        log.exception("outbox message %s (%s) failed, attempt %d", message_id, message.topic, message.attempts)
+        log.exception(
+            "outbox message %s (%s) failed, attempt %d", message_id, message.topic, message.attempts
+        )
         return False
     OutboxMessage.objects.filter(pk=message_id).update(
         status=MessageStatus.SENT, sent_at=timezone.now(), last_error=""
     )
     return True
+
+
+@transaction.atomic
+def messages_retry(*, message_ids: list[int]) -> int:
+    """Give failed messages another round of attempts (staff fixed the cause)."""
+    ids = list(
+        OutboxMessage.objects.filter(pk__in=message_ids, status=MessageStatus.FAILED).values_list(
+            "pk", flat=True
+        )
+    )
+    retried = OutboxMessage.objects.filter(pk__in=ids, status=MessageStatus.FAILED).update(
+        status=MessageStatus.PENDING, attempts=0
+    )
+    for message_id in ids:
+        transaction.on_commit(lambda message_id=message_id: dispatch(message_id))
+    return retried
 
 
 def relay_pending(*, older_than: timedelta = timedelta(seconds=10), limit: int = 500) -> int:

@@ -21,7 +21,9 @@ DEFAULT_SCOPES = [Scope.READ.value, Scope.BOOK.value]
 
 class Partner(models.Model):
     name = models.CharField(max_length=120, unique=True)
-    kind = models.CharField(max_length=10, choices=PartnerKind.choices, default=PartnerKind.PLATFORM)
+    kind = models.CharField(
+        max_length=10, choices=PartnerKind.choices, default=PartnerKind.PLATFORM
+    )
     commission_bps = models.PositiveIntegerField(default=0, help_text="Commission in basis points.")
     webhook_url = models.URLField(blank=True)
     webhook_secret = models.CharField(max_length=64, blank=True)

@@ -23,7 +23,10 @@ def api_key_create(*, partner: Partner, scopes: list[str] | None = None) -> tupl
     prefix = secrets.token_hex(4)
     raw = f"mq_{prefix}_{secrets.token_urlsafe(32)}"
     key = ApiKey.objects.create(
-        partner=partner, prefix=prefix, key_hash=hash_key(raw), scopes=scopes or list(DEFAULT_SCOPES)
+        partner=partner,
+        prefix=prefix,
+        key_hash=hash_key(raw),
+        scopes=scopes or list(DEFAULT_SCOPES),
     )
     return key, raw
 

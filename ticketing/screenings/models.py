@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
@@ -77,16 +77,22 @@ class Seat(models.Model):
     row_label = models.CharField(max_length=4)
     number = models.PositiveSmallIntegerField()
     x = models.PositiveSmallIntegerField(help_text="Column on the seat map grid.")
-    y = models.PositiveSmallIntegerField(help_text="Row on the seat map grid, 0 nearest the screen.")
+    y = models.PositiveSmallIntegerField(
+        help_text="Row on the seat map grid, 0 nearest the screen."
+    )
     seat_type = models.CharField(max_length=12, choices=SeatType.choices, default=SeatType.STANDARD)
     is_sellable = models.BooleanField(default=True, help_text="Unticked: blocked, never sold.")
     pair = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         help_text="The other half of a couple seat; the two are sold together.",
     )
 
     class Meta:
-        ordering = ["auditorium", "y", "x"]
+        ordering = ["auditorium_id", "y", "x"]
         constraints = [
             models.UniqueConstraint(
                 fields=["auditorium", "row_label", "number"], name="seat_unique_label"
@@ -137,7 +143,9 @@ class Screening(models.Model):
     film = models.ForeignKey(Film, on_delete=models.PROTECT, related_name="screenings")
     auditorium = models.ForeignKey(Auditorium, on_delete=models.PROTECT, related_name="screenings")
     starts_at = models.DateTimeField(db_index=True)
-    ends_at = models.DateTimeField(help_text="Starts plus runtime plus cleaning; left blank, computed.")
+    ends_at = models.DateTimeField(
+        blank=True, help_text="Starts plus runtime plus cleaning; left blank, computed."
+    )
     format = models.CharField(max_length=4, choices=ScreeningFormat.choices, default="2D")
     audio_language = models.CharField(max_length=8, default="en")
     subtitles = models.CharField(max_length=8, blank=True)
@@ -154,7 +162,8 @@ class Screening(models.Model):
         indexes = [models.Index(fields=["auditorium", "starts_at"])]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(ends_at__gt=models.F("starts_at")), name="screening_ends_after_start"
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="screening_ends_after_start",
             )
         ]
 
@@ -163,13 +172,11 @@ class Screening(models.Model):
         return f"{self.film.title} · {self.auditorium} · {local:%Y-%m-%d %H:%M}"
 
     def save(self, *args, **kwargs):
-        if self.starts_at and not self.ends_at and self.film_id:
-            self.ends_at = self.starts_at + timedelta(minutes=self.film.runtime_minutes) + self.CLEANING
+        self._fill_end()
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
-        if self.starts_at and self.film_id and not self.ends_at:
-            self.ends_at = self.starts_at + timedelta(minutes=self.film.runtime_minutes) + self.CLEANING
+        self._fill_end()
         if self.starts_at and self.ends_at and self.auditorium_id:
             # A friendly message for staff; the database constraint is what guarantees it.
             clash = Screening.objects.filter(
@@ -180,6 +187,12 @@ class Screening(models.Model):
             ).exclude(pk=self.pk)
             if self.status == ScreeningStatus.SCHEDULED and clash.exists():
                 raise ValidationError(f"Overlaps {clash.first()} in this auditorium.")
+
+    def _fill_end(self) -> None:
+        if self.starts_at and self.film_id and not self.ends_at:
+            # In UTC: adding to a local time would be wall-clock arithmetic across a DST change.
+            starts = self.starts_at.astimezone(UTC)
+            self.ends_at = starts + timedelta(minutes=self.film.runtime_minutes) + self.CLEANING
 
     def is_on_sale(self, now=None) -> bool:
         now = now or timezone.now()
@@ -226,13 +239,21 @@ class ScreeningPrice(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.ticket_type.name}: {self.price}"
+
 
 class SeatTypeSurcharge(models.Model):
     cinema = models.ForeignKey(Cinema, on_delete=models.CASCADE, related_name="surcharges")
     seat_type = models.CharField(max_length=12, choices=SeatType.choices)
-    amount = models.PositiveIntegerField(help_text="Added to each ticket on this seat type (minor).")
+    amount = models.PositiveIntegerField(
+        help_text="Added to each ticket on this seat type (minor)."
+    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["cinema", "seat_type"], name="surcharge_unique")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.get_seat_type_display()} +{self.amount}"

@@ -7,7 +7,9 @@ from .models import Film, ScreeningStatus
 
 def home(request):
     """A plain landing page until the storefront arrives."""
-    ahead = Q(screenings__starts_at__gte=timezone.now(), screenings__status=ScreeningStatus.SCHEDULED)
+    ahead = Q(
+        screenings__starts_at__gte=timezone.now(), screenings__status=ScreeningStatus.SCHEDULED
+    )
     films = (
         Film.objects.annotate(screening_count=Count("screenings", filter=ahead))
         .filter(screening_count__gt=0)

@@ -13,7 +13,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--scopes", default="read,book", help=f"Comma separated, of: {', '.join(Scope.values)}"
         )
-        parser.add_argument("--new-key", action="store_true", help="Add a key to an existing partner.")
+        parser.add_argument(
+            "--new-key", action="store_true", help="Add a key to an existing partner."
+        )
 
     def handle(self, *args, name, kind, scopes, new_key, **options):
         wanted = [s.strip() for s in scopes.split(",") if s.strip()]

@@ -1,0 +1,169 @@
+"""`manage.py load_demo`: the demo data, loaded twice without changing anything."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.utils import timezone
+
+from ticketing.partners.models import ApiKey, Partner
+from ticketing.screenings import demo
+from ticketing.screenings.models import (
+    Auditorium,
+    Cinema,
+    Film,
+    Screening,
+    ScreeningPrice,
+    Seat,
+    SeatTypeSurcharge,
+    TicketType,
+)
+
+pytestmark = pytest.mark.django_db
+
+MODELS = [
+    Cinema,
+    Auditorium,
+    Seat,
+    Film,
+    Screening,
+    ScreeningPrice,
+    TicketType,
+    SeatTypeSurcharge,
+    Partner,
+    ApiKey,
+    get_user_model(),
+]
+
+
+def load() -> str:
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    return out.getvalue()
+
+
+def counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in MODELS}
+
+
+@pytest.fixture
+def loaded():
+    return load()
+
+
+def test_loading_twice_changes_nothing(loaded):
+    first = counts()
+    seats_before = set(Seat.objects.values_list("id", "row_label", "number", "pair_id"))
+
+    second = load()
+
+    assert counts() == first
+    assert set(Seat.objects.values_list("id", "row_label", "number", "pair_id")) == seats_before
+    assert "mq_" in loaded and "mq_" not in second  # partner keys are shown once, when made
+    assert ApiKey.objects.filter(partner__name=demo.PLATFORM_PARTNER).count() == 1
+
+
+def test_prints_the_staff_login_and_the_staff_user_can_sign_in(loaded, client):
+    assert "http://127.0.0.1:8000/admin/" in loaded
+    assert "staff" in loaded and "marquee-demo" in loaded
+    assert client.login(username="staff", password="marquee-demo")
+    assert client.get("/admin/").status_code == 200
+
+
+def test_an_existing_staff_user_is_left_alone(db):
+    get_user_model().objects.create_user("staff", password="something-else-entirely")
+
+    load()
+
+    user = get_user_model().objects.get(username="staff")
+    assert user.check_password("something-else-entirely") and not user.is_superuser
+
+
+def test_rogue_nation_is_showing(loaded):
+    film = Film.objects.get(title="Mission: Impossible - Rogue Nation")
+    assert (film.runtime_minutes, film.certificate, film.release_date.year) == (131, "12A", 2015)
+    assert len(film.synopsis) > 100
+    assert film.screenings.filter(starts_at__gte=timezone.now()).exists()
+
+
+def test_some_films_are_coming_soon_without_screenings(loaded):
+    coming = Film.objects.filter(release_date__gt=timezone.now().date())
+    assert coming.exists()
+    assert not Screening.objects.filter(film__in=coming).exists()
+
+
+def test_cinemas_in_several_time_zones_with_prices_in_their_currency(loaded):
+    cinemas = list(Cinema.objects.all())
+    assert len(cinemas) >= 3
+    assert len({c.time_zone for c in cinemas}) >= 2
+    assert len({c.currency for c in cinemas}) >= 2
+    for cinema in cinemas:
+        codes = set(cinema.ticket_types.values_list("code", flat=True))
+        assert {"adult", "child", "senior", "student"} <= codes
+        assert cinema.surcharges.filter(seat_type="premium").exists()
+        assert cinema.booking_fee > 0 and cinema.booking_fee_cap
+
+
+def test_each_cinema_has_a_large_and_a_small_auditorium(loaded):
+    for cinema in Cinema.objects.all():
+        sizes = sorted(room.seats.count() for room in cinema.auditoriums.all())
+        assert len(sizes) == 2
+        assert 60 <= sizes[0] <= 100 and 280 <= sizes[1] <= 340
+        large = max(cinema.auditoriums.all(), key=lambda room: room.seats.count())
+        types = set(large.seats.values_list("seat_type", flat=True))
+        assert {"premium", "wheelchair", "companion", "couple"} <= types
+        assert large.seats.filter(is_sellable=False).exists()
+
+
+def test_screenings_for_each_of_the_next_seven_days_in_each_cinema(loaded):
+    for cinema in Cinema.objects.all():
+        today = timezone.localtime(timezone.now(), cinema.tz).date()
+        days = {
+            timezone.localtime(starts, cinema.tz).date()
+            for starts in Screening.objects.filter(auditorium__cinema=cinema).values_list(
+                "starts_at", flat=True
+            )
+        }
+        assert {today + timedelta(days=n) for n in range(7)} <= days, cinema
+
+
+def test_screenings_never_overlap_in_an_auditorium(loaded):
+    for room in Auditorium.objects.all():
+        shows = list(room.screenings.order_by("starts_at").values_list("starts_at", "ends_at"))
+        assert len(shows) >= 7 * 4
+        for (_, ends), (next_starts, _) in itertools.pairwise(shows):
+            assert ends <= next_starts, room
+
+
+def test_screenings_have_formats_subtitles_and_local_showtimes(loaded):
+    formats = set(Screening.objects.values_list("format", flat=True))
+    assert {"2D", "3D", "IMAX"} <= formats
+    assert Screening.objects.exclude(subtitles="").exists()
+    paris = Cinema.objects.get(time_zone="Europe/Paris")
+    starts = Screening.objects.filter(auditorium__cinema=paris).values_list("starts_at", flat=True)
+    local = {timezone.localtime(s, paris.tz).strftime("%H:%M") for s in starts}
+    assert {"13:00", "19:30"} <= local
+    # 3D and IMAX screenings cost more than the cinema's list price.
+    imax = Screening.objects.filter(format="IMAX").first()
+    adult = imax.prices.get(ticket_type__code="adult")
+    assert adult.price > adult.ticket_type.price
+
+
+def test_a_run_on_a_later_day_adds_only_the_missing_day(loaded):
+    before = Screening.objects.count()
+    tomorrow = timezone.now().date() + timedelta(days=1)
+
+    demo.load(today=tomorrow)
+
+    # Only the one day that was not planned yet in each auditorium (days already planned are
+    # skipped whatever "today" each cinema had).
+    added = Screening.objects.count() - before
+    rooms = Auditorium.objects.count()
+    assert 0 < added <= rooms * 5
+    demo.load(today=tomorrow)
+    assert Screening.objects.count() == before + added

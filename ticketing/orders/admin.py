@@ -1,0 +1,139 @@
+"""Staff view of orders: read-only, with cancelling done by `order_cancel`, like everywhere else.
+
+Orders are never added, edited or deleted here: their status, tickets and history change only
+through the order services, which record who did what and put seats back on sale.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import Count
+
+from ticketing import errors
+
+from .emails import format_money
+from .models import Order, OrderStatus, OrderStatusChange, Ticket
+from .services import order_cancel
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class TicketInline(ReadOnlyInline):
+    model = Ticket
+    fields = [
+        "seat_label",
+        "seat_type",
+        "ticket_type_name",
+        "price",
+        "surcharge",
+        "code_hint",
+        "checked_in_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="Ticket code")
+    def code_hint(self, obj):
+        # The code is the ticket itself (it is in the QR): staff see enough to match it.
+        return f"{obj.code[:4]}…" if obj.code else ""
+
+
+class OrderStatusChangeInline(ReadOnlyInline):
+    model = OrderStatusChange
+    fields = ["at", "from_status", "to_status", "actor", "reason"]
+    readonly_fields = fields
+    verbose_name_plural = "Status history"
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = [
+        "code",
+        "status",
+        "screening",
+        "cinema",
+        "partner",
+        "customer_email",
+        "ticket_count",
+        "amount",
+        "created_at",
+        "paid_at",
+    ]
+    list_filter = ["status", "screening__auditorium__cinema", "partner"]
+    list_select_related = ["screening__film", "screening__auditorium__cinema", "partner"]
+    search_fields = ["code", "customer_email"]
+    date_hierarchy = "created_at"
+    inlines = [TicketInline, OrderStatusChangeInline]
+    actions = ["cancel_orders"]
+    fieldsets = [
+        (None, {"fields": ["code", "status", "screening", "partner", "hold", "promo_code"]}),
+        ("Customer", {"fields": ["customer_name", "customer_email", "language"]}),
+        ("Money", {"fields": ["currency", "subtotal", "booking_fee", "discount", "total"]}),
+        ("Times", {"fields": ["created_at", "expires_at", "paid_at"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(tickets_total=Count("tickets"))
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in Order._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # read-only: changes go through the order services
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_cancel_permission(self, request):
+        return request.user.has_perm("orders.change_order")
+
+    @admin.display(description="Cinema", ordering="screening__auditorium__cinema__name")
+    def cinema(self, obj):
+        return obj.screening.auditorium.cinema.name
+
+    @admin.display(description="Tickets", ordering="tickets_total")
+    def ticket_count(self, obj):
+        return obj.tickets_total
+
+    @admin.display(description="Total", ordering="total")
+    def amount(self, obj):
+        return format_money(obj.total, obj.currency)
+
+    @admin.action(description="Cancel selected orders", permissions=["cancel"])
+    def cancel_orders(self, request, queryset):
+        actor = f"user:{request.user.pk}"
+        cancelled, paid, already, failed = 0, 0, 0, []
+        for order_id, code, status in queryset.values_list("pk", "code", "status"):
+            if status == OrderStatus.CANCELLED:
+                already += 1
+                continue
+            try:
+                order_cancel(order_id=order_id, actor=actor, reason="cancelled by staff (admin)")
+            except errors.DomainError as exc:
+                failed.append(f"{code}: {exc.message}")
+                continue
+            cancelled += 1
+            paid += status == OrderStatus.PAID
+        if cancelled:
+            text = f"{cancelled} order(s) cancelled; their seats are back on sale."
+            if paid:
+                text += f" {paid} of them were paid: check that their payments are refunded."
+            self.message_user(request, text, messages.SUCCESS)
+        if already:
+            self.message_user(request, f"{already} order(s) were already cancelled.", messages.INFO)
+        if failed:
+            self.message_user(request, "Not cancelled: " + "; ".join(failed), messages.ERROR)

@@ -14,6 +14,11 @@ log = logging.getLogger(__name__)
 _RETRYABLE = ("deadlock detected", "could not serialize", "database is locked")
 
 
+def is_retryable(exc: Exception) -> bool:
+    """A deadlock or serialisation victim: running the same transaction again may succeed."""
+    return any(text in str(exc) for text in _RETRYABLE)
+
+
 def retry_on_conflict(attempts: int = 3):
     """Run a function in its own transaction, again if the database chose it as a deadlock or
     serialisation victim. Claims are taken in a stable order, so this is rare; it is not the
@@ -27,9 +32,8 @@ def retry_on_conflict(attempts: int = 3):
                     with transaction.atomic():
                         return func(*args, **kwargs)
                 except OperationalError as exc:
-                    retryable = any(text in str(exc) for text in _RETRYABLE)
                     if (
-                        not retryable
+                        not is_retryable(exc)
                         or attempt == attempts
                         or transaction.get_connection().in_atomic_block
                     ):

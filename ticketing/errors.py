@@ -78,7 +78,7 @@ class NoSeatsTogether(DomainError):
 
 class HoldExpired(DomainError):
     code = "hold_expired"
-    message = "The hold has expired; its seats are back on sale."
+    message = "The hold has expired or was released; its seats are back on sale."
 
 
 class HoldNotActive(DomainError):

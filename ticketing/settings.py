@@ -151,6 +151,7 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)  # a hung mail server must not hang the worker
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "emails"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Marquee <tickets@marquee.local>")
 
@@ -219,6 +220,9 @@ REST_FRAMEWORK = {
         "partner": env_str("MARQUEE_THROTTLE_PARTNER", "6000/min"),
         "user": env_str("MARQUEE_THROTTLE_USER", "600/min"),
     },
+    # How many proxies in front set X-Forwarded-For; 0 trusts only REMOTE_ADDR, so a client
+    # cannot pick its own throttle identity.
+    "NUM_PROXIES": env_int("MARQUEE_NUM_PROXIES", 0),
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "ticketing.api.errors.exception_handler",

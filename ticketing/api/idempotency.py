@@ -13,15 +13,18 @@ import hashlib
 import json
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+
+from ticketing.db import is_retryable
 
 from .errors import error_body, exception_handler
 from .models import IdempotencyRecord
 
 ABANDONED_AFTER = timedelta(seconds=60)
+RETRIES = 3
 MAX_KEY_LENGTH = 255
 
 
@@ -42,28 +45,41 @@ def idempotent(view_method):
         digest = hashlib.sha256(
             request.method.encode() + request.path.encode() + b"\n" + request.body
         ).hexdigest()
+        for attempt in range(1, RETRIES + 1):
+            try:
+                return _run_once(view_method, self, request, args, kwargs, partner, key, digest)
+            except OperationalError as exc:
+                if attempt == RETRIES or not is_retryable(exc):
+                    raise
+        raise AssertionError("unreachable")
+
+    return wrapper
+
+
+def _run_once(view_method, view, request, args, kwargs, partner, key: str, digest: str):
+    """Claim the key, run the view and store its answer in one transaction: a crash rolls the
+    record back with the work, and a concurrent duplicate waits on the key's unique index, then
+    replays the stored answer."""
+    with transaction.atomic():
         record, replay = _claim(partner, key, request, digest)
         if replay is not None:
             return replay
         try:
-            response = view_method(self, request, *args, **kwargs)
+            response = view_method(view, request, *args, **kwargs)
+        except OperationalError:
+            raise
         except Exception as exc:
-            response = exception_handler(exc, {"view": self, "request": request})
+            response = exception_handler(exc, {"view": view, "request": request})
             if response is None:
-                IdempotencyRecord.objects.filter(pk=record.pk).delete()
                 raise
         if response.status_code >= 500:
-            IdempotencyRecord.objects.filter(pk=record.pk).delete()
+            transaction.set_rollback(True)
             return response
-        body = (
-            json.loads(JSONRenderer().render(response.data)) if response.data is not None else None
-        )
+        body = json.loads(JSONRenderer().render(response.data)) if response.data is not None else None
         IdempotencyRecord.objects.filter(pk=record.pk).update(
             status_code=response.status_code, response_body=body
         )
         return response
-
-    return wrapper
 
 
 def _claim(partner, key: str, request, digest: str):

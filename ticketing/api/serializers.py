@@ -17,16 +17,18 @@ from ticketing.screenings.models import Auditorium, Cinema, Film, Screening, Scr
 
 def is_id(value: str) -> bool:
     """An id given as text: ASCII digits only (`"²".isdigit()` is true, and `int("²")` fails)."""
-    return value.isascii() and value.isdigit()
+    return value.isascii() and value.isdigit() and len(value) <= 18
 
+
+MAX_ID = 2**63 - 1  # beyond a bigint, an id cannot exist (and SQLite would overflow)
 
 # ---- inputs ----------------------------------------------------------------------------------
 class HoldInput(serializers.Serializer):
-    screening = serializers.IntegerField(min_value=1)
+    screening = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     seats = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, allow_empty=False
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False, allow_empty=False
     )
-    quantity = serializers.IntegerField(min_value=1, required=False)
+    quantity = serializers.IntegerField(min_value=1, max_value=1000, required=False)
 
     def validate(self, attrs):
         has_seats, has_quantity = "seats" in attrs, "quantity" in attrs
@@ -49,7 +51,7 @@ class CustomerInput(serializers.Serializer):
 
 
 class TicketInput(serializers.Serializer):
-    seat = serializers.IntegerField(min_value=1)
+    seat = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     ticket_type = serializers.CharField(
         max_length=40, help_text="Ticket type id or code, e.g. 'adult'."
     )
@@ -73,9 +75,14 @@ class CancelInput(serializers.Serializer):
 
 
 class ScreeningFilter(serializers.Serializer):
-    film = serializers.IntegerField(min_value=1, required=False)
+    film = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
     cinema = serializers.CharField(max_length=60, required=False, help_text="Cinema id or slug.")
     date = serializers.DateField(required=False, help_text="A day in the cinema's own time zone.")
+
+    def validate_date(self, value):
+        if not 1900 <= value.year <= 2999:
+            raise serializers.ValidationError("The date is out of range.")
+        return value
 
 
 # ---- outputs ---------------------------------------------------------------------------------
@@ -254,6 +261,9 @@ class OrderTicketOutput(serializers.Serializer):
 
 
 class OrderOutput(serializers.ModelSerializer):
+    status = serializers.ChoiceField(
+        source="effective_status", choices=["pending_payment", "paid", "cancelled", "refunded", "expired"]
+    )
     customer = serializers.SerializerMethodField()
     tickets = OrderTicketOutput(many=True, read_only=True)
     screening = serializers.SerializerMethodField()
@@ -296,7 +306,7 @@ class OrderOutput(serializers.ModelSerializer):
         }
 
     def get_next_action(self, obj) -> dict | None:
-        if obj.status != "pending_payment":
+        if obj.effective_status != "pending_payment":
             return None
         return {
             "type": "payment",

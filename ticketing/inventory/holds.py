@@ -78,8 +78,13 @@ def _validate_seats(screening: Screening, seat_ids: list[int]) -> list[int]:
     return wanted
 
 
+def _sales_close(screening: Screening) -> datetime:
+    return screening.sales_close_at or screening.starts_at
+
+
 def _expiry(screening: Screening, now: datetime) -> datetime:
-    return now + timedelta(minutes=screening.auditorium.cinema.hold_minutes)
+    """The cinema's hold time, but never past the end of sales: nobody pays after the start."""
+    return min(now + timedelta(minutes=screening.auditorium.cinema.hold_minutes), _sales_close(screening))
 
 
 def _owner_fields(partner, session_key: str) -> dict:
@@ -210,8 +215,9 @@ def hold_release(*, hold: Hold) -> None:
 
 
 def extended_expiry(hold: Hold, now: datetime) -> datetime:
-    """The expiry a hold gets once, when its buyer reaches payment: never past the hard cap."""
+    """The expiry a hold gets once, when its buyer reaches payment: never past the hard cap,
+    never past the end of sales."""
     cfg = settings.MARQUEE
     wanted = now + timedelta(seconds=cfg["HOLD_EXTENSION_SECONDS"])
     cap = hold.created_at + timedelta(seconds=cfg["HOLD_HARD_CAP_SECONDS"])
-    return max(hold.expires_at, min(wanted, cap))
+    return max(hold.expires_at, min(wanted, cap, _sales_close(hold.screening)))

@@ -59,6 +59,14 @@ class Order(models.Model):
     def __str__(self) -> str:
         return self.code
 
+    @property
+    def effective_status(self) -> str:
+        """The status as of now: an unpaid order past its time reads as expired before the sweep
+        gets to it, as a dead hold does."""
+        if self.status == OrderStatus.PENDING_PAYMENT and self.expires_at <= timezone.now():
+            return OrderStatus.EXPIRED
+        return self.status
+
 
 class Ticket(models.Model):
     """One seat of an order. The code is unguessable: it goes in the QR code."""

@@ -97,6 +97,8 @@ def order_create(
         raise errors.HoldNotActive(hold=str(hold.pk), status=hold.status, order=_order_of(hold))
     if hold.status != HoldStatus.ACTIVE or hold.expires_at <= now:
         raise errors.HoldExpired(hold=str(hold.pk), expired_at=hold.expires_at.isoformat())
+    if not hold.screening.is_on_sale(now):
+        raise errors.ScreeningNotOnSale(screening=hold.screening_id, reason="sales_closed")
     if promo_code:
         raise errors.PromoCodesUnavailable(promo_code=promo_code)
 
@@ -221,6 +223,9 @@ def order_mark_paid(*, order_id, actor: str, reason: str = "payment confirmed") 
         )
     now = timezone.now()
     seat_ids = list(order.tickets.values_list("seat_id", flat=True))
+    if not order.screening.is_on_sale(now):
+        # Cancelled or started while the buyer paid: no ticket for it; the payment is refunded.
+        raise errors.SeatsLost("The screening is no longer on sale.", order=str(order.pk), seats=[])
     sold = claims.mark_sold(order.pk, now=now)
     if sold != len(seat_ids):
         # Late payment: take back whatever is still free, all or nothing.
@@ -230,11 +235,6 @@ def order_mark_paid(*, order_id, actor: str, reason: str = "payment confirmed") 
             )
         )
         missing = [s for s in seat_ids if s not in have]
-        if not order.screening.is_on_sale(now):
-            # Too late to sell these seats at all (cancelled or started): refund instead.
-            raise errors.SeatsLost(
-                "The screening is no longer on sale.", order=str(order.pk), seats=missing
-            )
         got = claims.claim(order.screening_id, missing, now=now, expires_at=None, order_id=order.pk)
         if len(got) != len(missing):
             raise errors.SeatsLost(order=str(order.pk), seats=sorted(set(missing) - got))

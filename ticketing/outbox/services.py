@@ -20,7 +20,15 @@ log = logging.getLogger(__name__)
 
 HANDLERS: dict[str, Callable[[dict], None]] = {}
 STALE_CLAIM = timedelta(minutes=5)
-MAX_ATTEMPTS = 10
+MAX_ATTEMPTS = 20
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(hours=1)
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long a message that failed `attempts` times waits before the relay tries again:
+    30 s, 1 min, 2 min, ... up to an hour (20 attempts span about half a day)."""
+    return min(BACKOFF_BASE * 2 ** max(attempts - 1, 0), BACKOFF_CAP)
 
 
 def handler(topic: str):
@@ -104,19 +112,23 @@ def messages_retry(*, message_ids: list[int]) -> int:
 
 
 def relay_pending(*, older_than: timedelta = timedelta(seconds=10), limit: int = 500) -> int:
-    """Queue again what is still pending (the broker was down) or stuck mid-send. Stops at the
-    first refusal from the broker; the next run carries on."""
+    """Queue again what is still pending (the broker was down, or delivery failed and its
+    backoff has passed) or stuck mid-send. Stops at the first refusal from the broker; the next
+    run carries on."""
     now = timezone.now()
-    ids = list(
+    candidates = (
         OutboxMessage.objects.filter(
             Q(status=MessageStatus.PENDING, created_at__lt=now - older_than)
             | Q(status=MessageStatus.SENDING, claimed_at__lt=now - STALE_CLAIM)
         )
         .order_by("id")
-        .values_list("id", flat=True)[:limit]
+        .values_list("id", "status", "attempts", "claimed_at")[:limit]
     )
     queued = 0
-    for message_id in ids:
+    for message_id, status, attempts, claimed_at in candidates:
+        waiting = status == MessageStatus.PENDING and attempts and claimed_at
+        if waiting and claimed_at > now - backoff(attempts):
+            continue
         if not dispatch(message_id):
             break
         queued += 1

@@ -5,11 +5,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
 from .models import DEFAULT_SCOPES, ApiKey, Partner, PartnerKind
+
+LAST_USED_RESOLUTION = timedelta(minutes=5)
 
 
 def hash_key(raw: str) -> str:
@@ -56,4 +59,9 @@ def api_key_check(raw: str) -> ApiKey | None:
     )
     if key is None or not hmac.compare_digest(key.key_hash, hash_key(raw)):
         return None
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+        # Coarse on purpose: one write per key every few minutes, not one per request.
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
     return key

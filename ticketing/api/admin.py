@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from ticketing.admin_mixins import ReadOnlyAdmin
+
 from .models import IdempotencyRecord
 
 
 @admin.register(IdempotencyRecord)
-class IdempotencyRecordAdmin(admin.ModelAdmin):
+class IdempotencyRecordAdmin(ReadOnlyAdmin):
     list_display = ["key", "partner", "method", "path", "status_code", "created_at"]
     list_filter = ["method", "status_code", "partner"]
     list_select_related = ["partner"]
@@ -26,12 +28,3 @@ class IdempotencyRecordAdmin(admin.ModelAdmin):
         "created_at",
     ]
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

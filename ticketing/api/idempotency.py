@@ -75,7 +75,9 @@ def _run_once(view_method, view, request, args, kwargs, partner, key: str, diges
         if response.status_code >= 500:
             transaction.set_rollback(True)
             return response
-        body = json.loads(JSONRenderer().render(response.data)) if response.data is not None else None
+        body = (
+            json.loads(JSONRenderer().render(response.data)) if response.data is not None else None
+        )
         IdempotencyRecord.objects.filter(pk=record.pk).update(
             status_code=response.status_code, response_body=body
         )

@@ -22,11 +22,14 @@ def is_id(value: str) -> bool:
 
 MAX_ID = 2**63 - 1  # beyond a bigint, an id cannot exist (and SQLite would overflow)
 
+
 # ---- inputs ----------------------------------------------------------------------------------
 class HoldInput(serializers.Serializer):
     screening = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     seats = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False, allow_empty=False
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        required=False,
+        allow_empty=False,
     )
     quantity = serializers.IntegerField(min_value=1, max_value=1000, required=False)
 
@@ -262,7 +265,8 @@ class OrderTicketOutput(serializers.Serializer):
 
 class OrderOutput(serializers.ModelSerializer):
     status = serializers.ChoiceField(
-        source="effective_status", choices=["pending_payment", "paid", "cancelled", "refunded", "expired"]
+        source="effective_status",
+        choices=["pending_payment", "paid", "cancelled", "refunded", "expired"],
     )
     customer = serializers.SerializerMethodField()
     tickets = OrderTicketOutput(many=True, read_only=True)

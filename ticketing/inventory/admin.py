@@ -11,18 +11,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
+from ticketing.admin_mixins import ReadOnlyAdmin
+
 from .models import Hold, SeatClaim
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class HoldLiveFilter(admin.SimpleListFilter):

@@ -84,7 +84,9 @@ def _sales_close(screening: Screening) -> datetime:
 
 def _expiry(screening: Screening, now: datetime) -> datetime:
     """The cinema's hold time, but never past the end of sales: nobody pays after the start."""
-    return min(now + timedelta(minutes=screening.auditorium.cinema.hold_minutes), _sales_close(screening))
+    return min(
+        now + timedelta(minutes=screening.auditorium.cinema.hold_minutes), _sales_close(screening)
+    )
 
 
 def _owner_fields(partner, session_key: str) -> dict:

@@ -10,6 +10,7 @@ from django.contrib import admin, messages
 from django.db.models import Count
 
 from ticketing import errors
+from ticketing.admin_mixins import ReadOnlyAdmin
 
 from .emails import format_money
 from .models import Order, OrderStatus, OrderStatusChange, Ticket
@@ -19,15 +20,6 @@ from .services import order_cancel
 class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class TicketInline(ReadOnlyInline):
@@ -57,7 +49,7 @@ class OrderStatusChangeInline(ReadOnlyInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ReadOnlyAdmin):
     list_display = [
         "code",
         "status",
@@ -88,15 +80,6 @@ class OrderAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in Order._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False  # read-only: changes go through the order services
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_cancel_permission(self, request):
         return request.user.has_perm("orders.change_order")

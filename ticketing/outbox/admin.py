@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
+from ticketing.admin_mixins import ReadOnlyAdmin
+
 from .models import OutboxMessage
 from .services import messages_retry
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
+class OutboxMessageAdmin(ReadOnlyAdmin):
     list_display = ["topic", "dedupe_key", "status", "attempts", "created_at", "sent_at", "error"]
     list_filter = ["status", "topic"]
     search_fields = ["dedupe_key"]
@@ -33,15 +35,6 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     ]
     readonly_fields = fields
     actions = ["retry_failed"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False  # delivery claims rows with conditional updates; staff edits would race it
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_retry_permission(self, request):
         return request.user.has_perm("outbox.change_outboxmessage")

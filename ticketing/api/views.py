@@ -225,7 +225,9 @@ class SeatMap(APIView):
 
 # ---- holds -----------------------------------------------------------------------------------
 def _hold_response(hold, code=status.HTTP_200_OK) -> Response:
-    seat_ids = holds.hold_seat_ids(hold) or hold.seat_ids
+    seat_ids = (
+        hold.seat_ids
+    )  # the seats held (couple pairs included); `live` says if they still are
     seats = [
         {"id": pk, "label": f"{row}{num}", "type": kind}
         for pk, row, num, kind in Seat.objects.filter(pk__in=seat_ids).values_list(

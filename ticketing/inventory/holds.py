@@ -197,10 +197,6 @@ def hold_get(*, hold_id, partner=None, session_key: str = "") -> Hold:
     return hold
 
 
-def hold_seat_ids(hold: Hold) -> list[int]:
-    return sorted(hold.claims.values_list("seat_id", flat=True))
-
-
 @transaction.atomic
 def hold_release(*, hold: Hold) -> None:
     """Give the seats back at once. Releasing twice is harmless; an ordered hold is not released."""

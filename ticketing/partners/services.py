@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from datetime import timedelta
 
 from django.db import transaction
@@ -13,6 +14,8 @@ from django.utils import timezone
 from .models import DEFAULT_SCOPES, ApiKey, Partner, PartnerKind
 
 LAST_USED_RESOLUTION = timedelta(minutes=5)
+KEY_CACHE_SECONDS = 10
+_recent: dict[str, tuple[ApiKey, float]] = {}
 
 
 def hash_key(raw: str) -> str:
@@ -45,23 +48,39 @@ def partner_create(
 
 def api_key_revoke(*, key: ApiKey) -> None:
     ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    forget_cached_keys()
 
 
 def api_key_check(raw: str) -> ApiKey | None:
-    """The live key matching `raw`, or None. Compared in constant time."""
+    """The live key matching `raw`, or None. Compared in constant time.
+
+    Answers are remembered in this process for KEY_CACHE_SECONDS: partner calls are the hot
+    path, and a revocation made elsewhere takes effect within that time (at once here)."""
     parts = raw.split("_", 2)
     if len(parts) != 3 or parts[0] != "mq":
         return None
+    digest = hash_key(raw)
+    now = time.monotonic()
+    cached = _recent.get(digest)
+    if cached is not None and cached[1] > now:
+        return cached[0]
     key = (
         ApiKey.objects.select_related("partner")
         .filter(prefix=parts[1], revoked_at__isnull=True, partner__is_active=True)
         .first()
     )
-    if key is None or not hmac.compare_digest(key.key_hash, hash_key(raw)):
+    if key is None or not hmac.compare_digest(key.key_hash, digest):
         return None
-    now = timezone.now()
-    if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+    used = timezone.now()
+    if key.last_used_at is None or used - key.last_used_at > LAST_USED_RESOLUTION:
         # Coarse on purpose: one write per key every few minutes, not one per request.
-        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
-        key.last_used_at = now
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=used)
+        key.last_used_at = used
+    if len(_recent) > 10_000:
+        _recent.clear()
+    _recent[digest] = (key, now + KEY_CACHE_SECONDS)
     return key
+
+
+def forget_cached_keys() -> None:
+    _recent.clear()

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "ticketing.orders",
     "ticketing.outbox",
     "ticketing.api",
+    "payments",
 ]
 
 MIDDLEWARE = [
@@ -196,6 +197,18 @@ MARQUEE = {
     "SEAT_MAP_CACHE_SECONDS": env_int("MARQUEE_SEAT_MAP_CACHE_SECONDS", 1),
     # A retry with the same Idempotency-Key is answered from the record for this long.
     "IDEMPOTENCY_KEY_HOURS": env_int("MARQUEE_IDEMPOTENCY_KEY_HOURS", 24),
+}
+
+# --- Payments -------------------------------------------------------------------------------
+MARQUEE_PAYMENTS = {
+    # The first is the default; the sandbox is refused when DJANGO_DEBUG is off unless listed.
+    "PROVIDERS": env_list("MARQUEE_PAYMENT_PROVIDERS", ["sandbox"]),
+    # Where the sandbox and buyers come back to; also the base of links in emails.
+    "SITE_URL": env_str("MARQUEE_SITE_URL", "http://127.0.0.1:8000"),
+    "SANDBOX_WEBHOOK_SECRET": env_str("MARQUEE_SANDBOX_WEBHOOK_SECRET", "sandbox-webhook-secret"),
+    "WEBHOOK_TOLERANCE_SECONDS": env_int("MARQUEE_WEBHOOK_TOLERANCE_SECONDS", 300),
+    "STRIPE_SECRET_KEY": env_str("STRIPE_SECRET_KEY", ""),
+    "STRIPE_WEBHOOK_SECRET": env_str("STRIPE_WEBHOOK_SECRET", ""),
 }
 
 # --- REST API ---------------------------------------------------------------------------------

@@ -40,6 +40,10 @@ class Order(models.Model):
     discount = models.PositiveIntegerField(default=0)
     total = models.PositiveIntegerField()
     promo_code = models.CharField(max_length=40, blank=True)
+    partner_reference = models.CharField(
+        max_length=120, blank=True, help_text="The partner's own id for an order it settled."
+    )
+    commission = models.PositiveIntegerField(default=0, help_text="Partner commission, minor units.")
     expires_at = models.DateTimeField(help_text="Unpaid after this, the order expires.")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     paid_at = models.DateTimeField(null=True, blank=True)
@@ -83,6 +87,7 @@ class Ticket(models.Model):
     surcharge = models.PositiveIntegerField(default=0)
     code = models.CharField(max_length=32, unique=True)
     checked_in_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["seat_label"]

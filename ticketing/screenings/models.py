@@ -36,6 +36,12 @@ class Cinema(models.Model):
     booking_fee_cap = models.PositiveIntegerField(
         null=True, blank=True, help_text="Most booking fee charged on one order (minor units)."
     )
+    cancellation_cutoff_minutes = models.PositiveIntegerField(
+        default=120, help_text="Buyers may cancel their own order up to this long before the start."
+    )
+    refund_booking_fee = models.BooleanField(
+        default=False, help_text="Give the booking fee back when a buyer cancels."
+    )
 
     class Meta:
         ordering = ["name"]

@@ -111,3 +111,64 @@ class SeatsLost(DomainError):
 class PromoCodesUnavailable(InvalidRequest):
     code = "promo_code_invalid"
     message = "This promo code is not valid."
+
+
+# ---- payments --------------------------------------------------------------------------------
+class UnknownProvider(InvalidRequest):
+    code = "unknown_provider"
+    message = "No such payment provider is enabled."
+
+
+class ProviderNotFound(NotFound):
+    """A webhook for a provider that is not enabled here."""
+
+    code = "unknown_provider"
+    message = "No such payment provider."
+
+
+class WebhookInvalid(InvalidRequest):
+    """A webhook refused before it changed anything; `code` is the provider's reason
+    (signature_invalid, signature_expired, malformed_body, ...)."""
+
+    code = "webhook_rejected"
+    message = "The webhook was rejected."
+
+    def __init__(self, message: str | None = None, *, code: str | None = None, **details) -> None:
+        super().__init__(message, **details)
+        if code:
+            self.code = code
+
+
+class UnknownPayment(InvalidRequest):
+    code = "unknown_payment"
+    message = "The event names a payment this site does not know."
+
+
+class AmountMismatch(InvalidRequest):
+    code = "amount_mismatch"
+    message = "The event's amount or currency is not the payment's; it was not accepted."
+
+
+class PaymentNotAllowed(DomainError):
+    code = "payment_not_allowed"
+    message = "This order cannot be paid now."
+
+
+class RefundNotAllowed(DomainError):
+    code = "refund_not_allowed"
+    message = "This order cannot be refunded here."
+
+
+class RefundTooLarge(InvalidRequest):
+    code = "refund_too_large"
+    message = "The refund is larger than what was paid and not yet refunded."
+
+
+class TicketAlreadyRefunded(DomainError):
+    code = "ticket_already_refunded"
+    message = "Some tickets were already refunded."
+
+
+class CancellationClosed(DomainError):
+    code = "cancellation_closed"
+    message = "It is too close to the screening to cancel this order."

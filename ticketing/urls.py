@@ -13,6 +13,8 @@ urlpatterns = [
     path("", home, name="home"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("ticketing.api.urls")),
+    path("orders/", include("ticketing.orders.urls")),
+    path("payments/sandbox/", include("payments.sandbox_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("healthz", health, name="health"),

@@ -27,6 +27,10 @@ DOMAIN_STATUS: list[tuple[type[errors.DomainError], int]] = [
     (errors.OrderStateConflict, status.HTTP_409_CONFLICT),
     (errors.SeatsLost, status.HTTP_409_CONFLICT),
     (errors.ScreeningNotOnSale, status.HTTP_409_CONFLICT),
+    (errors.PaymentNotAllowed, status.HTTP_409_CONFLICT),
+    (errors.RefundNotAllowed, status.HTTP_409_CONFLICT),
+    (errors.TicketAlreadyRefunded, status.HTTP_409_CONFLICT),
+    (errors.CancellationClosed, status.HTTP_409_CONFLICT),
 ]
 
 

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -14,4 +14,5 @@ urlpatterns = [
     path("orders/", views.OrderCreate.as_view(), name="order-create"),
     path("orders/<str:pk>/", views.OrderDetail.as_view(), name="order-detail"),
     path("orders/<str:pk>/cancel/", views.OrderCancel.as_view(), name="order-cancel"),
+    path("", include("payments.api_urls")),
 ]

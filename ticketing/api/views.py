@@ -18,6 +18,7 @@ from ticketing import cache, errors
 from ticketing.inventory import holds, seatmap
 from ticketing.orders import pricing
 from ticketing.orders import services as orders
+from ticketing.orders.models import OrderStatus
 from ticketing.screenings.models import Cinema, Film, Screening, ScreeningStatus, Seat
 
 from . import serializers as s
@@ -330,13 +331,23 @@ class OrderCancel(APIView):
         request=s.CancelInput,
         parameters=[IDEMPOTENCY],
         responses={200: s.OrderOutput, 404: ERROR, 409: ERROR},
+        description="Cancel an order; its seats go back on sale at once. A paid order is "
+        "refunded through its payment provider (status `refunded`) up to the cinema's "
+        "cancellation cutoff before the start (409 `cancellation_closed` after), with the "
+        "booking fee only if the cinema refunds it. An order you settled yourself is "
+        "cancelled and you refund your customer.",
     )
     @idempotent
     def post(self, request, pk):
         data = s.CancelInput(data=request.data or {})
         data.is_valid(raise_exception=True)
         order = orders.order_get(order_id=pk, **_owner(request))
-        orders.order_cancel(
-            order_id=order.pk, actor=_actor(request), reason=data.validated_data["reason"]
-        )
+        reason = data.validated_data["reason"]
+        from payments import refunds
+
+        if order.status == OrderStatus.PAID and refunds.paid_through_provider(order_id=order.pk):
+            # Paid through us: the money goes back per the cinema's policy, up to its cutoff.
+            refunds.order_cancel_by_buyer(order_id=order.pk, actor=_actor(request), reason=reason)
+        else:
+            orders.order_cancel(order_id=order.pk, actor=_actor(request), reason=reason)
         return _order_response(orders.order_get(order_id=pk, staff=True))

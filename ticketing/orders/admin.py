@@ -67,11 +67,12 @@ class OrderAdmin(ReadOnlyAdmin):
     search_fields = ["code", "customer_email"]
     date_hierarchy = "created_at"
     inlines = [TicketInline, OrderStatusChangeInline]
-    actions = ["cancel_orders"]
+    actions = ["cancel_orders", "refund_orders"]
     fieldsets = [
         (None, {"fields": ["code", "status", "screening", "partner", "hold", "promo_code"]}),
         ("Customer", {"fields": ["customer_name", "customer_email", "language"]}),
         ("Money", {"fields": ["currency", "subtotal", "booking_fee", "discount", "total"]}),
+        ("Settled by the partner", {"fields": ["partner_reference", "commission"]}),
         ("Times", {"fields": ["created_at", "expires_at", "paid_at"]}),
     ]
 
@@ -83,6 +84,11 @@ class OrderAdmin(ReadOnlyAdmin):
 
     def has_cancel_permission(self, request):
         return request.user.has_perm("orders.change_order")
+
+    def has_refund_permission(self, request):
+        return request.user.has_perm("orders.change_order") and request.user.has_perm(
+            "payments.change_payment"
+        )
 
     @admin.display(description="Cinema", ordering="screening__auditorium__cinema__name")
     def cinema(self, obj):
@@ -120,3 +126,29 @@ class OrderAdmin(ReadOnlyAdmin):
             self.message_user(request, f"{already} order(s) were already cancelled.", messages.INFO)
         if failed:
             self.message_user(request, "Not cancelled: " + "; ".join(failed), messages.ERROR)
+
+    @admin.action(description="Refund selected orders", permissions=["refund"])
+    def refund_orders(self, request, queryset):
+        """Whole orders, through their payment's provider; seats go back on sale at once."""
+        from payments.refunds import refund_create
+
+        actor = f"user:{request.user.pk}"
+        refunded, failed = [], []
+        for order_id, code in queryset.values_list("pk", "code"):
+            try:
+                refund = refund_create(
+                    order_id=order_id, actor=actor, reason="refunded by staff (admin)"
+                )
+            except errors.DomainError as exc:
+                failed.append(f"{code}: {exc.message}")
+                continue
+            refunded.append(f"{code} ({format_money(refund.amount, refund.currency)})")
+        if refunded:
+            self.message_user(
+                request,
+                f"Refunded {len(refunded)} order(s); their seats are back on sale: "
+                + ", ".join(refunded),
+                messages.SUCCESS,
+            )
+        if failed:
+            self.message_user(request, "Not refunded: " + "; ".join(failed), messages.ERROR)

@@ -1,27 +1,79 @@
-"""The confirmation email, delivered from the outbox by a Celery worker."""
+"""Emails to buyers, delivered from the outbox by a Celery worker (once per dedupe key).
+
+- `order.confirmation` (CONFIRMATION_TOPIC): tickets with one QR code each, the order page link
+  and an .ics calendar entry. Structure:
+
+      multipart/mixed
+        multipart/alternative
+          text/plain
+          multipart/related
+            text/html              (<img src="cid:ticket-<id>@marquee">)
+            image/png  x tickets   (Content-ID, inline)
+        text/calendar; method=PUBLISH   (attachment, <code>.ics)
+
+- `order.refunded` (REFUND_TOPIC): payload {"order_id", "amount", "currency", "ticket_ids"
+  (optional), "reason"}.
+- `payment.refunded_seats_lost` (SEATS_LOST_TOPIC): payload {"order_id", "amount",
+  "currency"}: the payment arrived after the hold expired and the seats had gone; refunded.
+
+Callers queue them with `ticketing.outbox.services.message_add` inside their transaction, with a
+dedupe key naming the event (e.g. `order.refunded:<refund id>`).
+"""
 
 from __future__ import annotations
 
 import logging
+from email.mime.image import MIMEImage
+from email.mime.text import MIMEText
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import SafeMIMEMultipart
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from ticketing.outbox.services import handler
 
+from . import tickets as eticket
 from .models import Order
 from .services import CONFIRMATION_TOPIC
 
 log = logging.getLogger(__name__)
 
+REFUND_TOPIC = "order.refunded"
+SEATS_LOST_TOPIC = "payment.refunded_seats_lost"
+
+# ISO 4217 currencies without minor units (amounts are stored in whole units for these).
+ZERO_DECIMAL_CURRENCIES = frozenset(
+    {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV",
+     "XAF", "XOF", "XPF"}
+)  # fmt: skip
+
 
 def format_money(amount: int, currency: str) -> str:
-    return f"{amount // 100}.{amount % 100:02d} {currency}"
+    """Minor units as text with the currency code: 1250, "EUR" -> "12.50 EUR"."""
+    sign = "-" if amount < 0 else ""
+    amount = abs(int(amount))
+    if currency.upper() in ZERO_DECIMAL_CURRENCIES:
+        return f"{sign}{amount} {currency}"
+    return f"{sign}{amount // 100}.{amount % 100:02d} {currency}"
 
 
-def confirmation_context(order: Order) -> dict:
+def _order(order_id) -> Order:
+    return (
+        Order.objects.select_related("screening__film", "screening__auditorium__cinema")
+        .prefetch_related("tickets")
+        .get(pk=order_id)
+    )
+
+
+def ticket_cid(ticket) -> str:
+    return f"ticket-{ticket.pk}@marquee"
+
+
+def order_context(order: Order) -> dict:
+    """What every buyer email shows about the order and its screening."""
     screening = order.screening
     cinema = screening.auditorium.cinema
     starts = timezone.localtime(screening.starts_at, cinema.tz)
@@ -33,39 +85,163 @@ def confirmation_context(order: Order) -> dict:
         "screening": screening,
         "starts_local": starts,
         "time_zone": cinema.time_zone,
-        "tickets": [
-            {
-                "seat": t.seat_label,
-                "type": t.ticket_type_name,
-                "price": format_money(t.price + t.surcharge, order.currency),
-                "code": t.code,
-            }
-            for t in order.tickets.all()
-        ],
-        "booking_fee": format_money(order.booking_fee, order.currency),
-        "total": format_money(order.total, order.currency),
+        "zone_abbreviation": starts.tzname(),
+        "order_link": eticket.order_link(order),
     }
 
 
-@handler(CONFIRMATION_TOPIC)
-def send_confirmation(payload: dict) -> None:
-    order = (
-        Order.objects.select_related("screening__film", "screening__auditorium__cinema")
-        .prefetch_related("tickets")
-        .get(pk=payload["order_id"])
+def confirmation_context(order: Order) -> dict:
+    context = order_context(order)
+    context.update(
+        {
+            "tickets": [
+                {
+                    "seat": t.seat_label,
+                    "type": t.ticket_type_name,
+                    "price": format_money(t.price + t.surcharge, order.currency),
+                    "surcharge": format_money(t.surcharge, order.currency) if t.surcharge else "",
+                    "code": t.code,
+                    "cid": ticket_cid(t),
+                    "refunded": t.refunded_at is not None,
+                }
+                for t in order.tickets.all()
+            ],
+            "subtotal": format_money(order.subtotal, order.currency),
+            "booking_fee": format_money(order.booking_fee, order.currency),
+            "discount": format_money(order.discount, order.currency) if order.discount else "",
+            "total": format_money(order.total, order.currency),
+        }
     )
-    with translation.override(order.language):
-        context = confirmation_context(order)
-        subject = f"Your tickets for {order.screening.film.title} · {order.code}"
-        text = render_to_string("emails/order_confirmation.txt", context)
-        html = render_to_string("emails/order_confirmation.html", context)
-    message = EmailMultiAlternatives(
+    return context
+
+
+class RelatedEmail(EmailMultiAlternatives):
+    """An email whose HTML alternative travels with inline parts (multipart/related), so the
+    HTML can show images by `cid:` without the mail client fetching anything."""
+
+    def __init__(self, *args, inline_parts=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.inline_parts = list(inline_parts)
+
+    def _create_alternatives(self, msg):
+        if not self.inline_parts:
+            return super()._create_alternatives(msg)
+        encoding = self.encoding or settings.DEFAULT_CHARSET
+        alternative = SafeMIMEMultipart(_subtype=self.alternative_subtype, encoding=encoding)
+        if self.body:
+            alternative.attach(msg)
+        for content, mimetype in self.alternatives:
+            part = self._create_mime_attachment(content, mimetype)
+            if mimetype == "text/html":
+                related = SafeMIMEMultipart(_subtype="related", encoding=encoding)
+                related.attach(part)
+                for inline in self.inline_parts:
+                    related.attach(inline)
+                part = related
+            alternative.attach(part)
+        return alternative
+
+
+def _inline_png(data: bytes, cid: str, filename: str) -> MIMEImage:
+    image = MIMEImage(data, "png")
+    image.add_header("Content-ID", f"<{cid}>")
+    image.add_header("Content-Disposition", "inline", filename=filename)
+    return image
+
+
+def _ics_attachment(ics: str, filename: str) -> MIMEText:
+    # Base64 keeps the CRLF line endings RFC 5545 asks for intact through any mail relay.
+    part = MIMEText(ics, "calendar", "utf-8")
+    part.set_param("method", "PUBLISH")
+    part.add_header("Content-Disposition", "attachment", filename=filename)
+    return part
+
+
+def _build(order: Order, subject: str, template: str, context: dict, **kwargs) -> RelatedEmail:
+    text = render_to_string(f"emails/{template}.txt", context)
+    html = render_to_string(f"emails/{template}.html", context)
+    message = RelatedEmail(
         subject,
         text,
         settings.DEFAULT_FROM_EMAIL,
         [order.customer_email],
         headers={"X-Marquee-Order": order.code},
+        **kwargs,
     )
     message.attach_alternative(html, "text/html")
-    message.send()
+    return message
+
+
+def confirmation_message(order: Order) -> RelatedEmail:
+    with translation.override(order.language):
+        context = confirmation_context(order)
+        subject = _("Your tickets for %(film)s · order %(code)s") % {
+            "film": order.screening.film.title,
+            "code": order.code,
+        }
+        inline = [
+            _inline_png(eticket.qr_png(t), ticket_cid(t), f"ticket-{t.seat_label}.png")
+            for t in order.tickets.all()
+            if t.refunded_at is None
+        ]
+        message = _build(order, subject, "order_confirmation", context, inline_parts=inline)
+    message.attach(_ics_attachment(eticket.calendar_ics(order), f"marquee-{order.code}.ics"))
+    return message
+
+
+@handler(CONFIRMATION_TOPIC)
+def send_confirmation(payload: dict) -> None:
+    order = _order(payload["order_id"])
+    confirmation_message(order).send()
     log.info("confirmation for order %s sent to %s", order.code, order.customer_email)
+
+
+def refund_message(payload: dict) -> RelatedEmail:
+    order = _order(payload["order_id"])
+    ticket_ids = payload.get("ticket_ids")
+    refunded = [t for t in order.tickets.all() if ticket_ids is None or t.pk in set(ticket_ids)]
+    with translation.override(order.language):
+        context = order_context(order)
+        context.update(
+            {
+                "amount": format_money(payload["amount"], payload["currency"]),
+                "reason": payload.get("reason", ""),
+                "whole_order": not ticket_ids,
+                "refunded_tickets": [
+                    {"seat": t.seat_label, "type": t.ticket_type_name} for t in refunded
+                ],
+                "remaining_tickets": [
+                    {"seat": t.seat_label, "type": t.ticket_type_name}
+                    for t in order.tickets.all()
+                    if t.refunded_at is None and t not in refunded
+                ],
+            }
+        )
+        subject = _("Refund for order %(code)s · %(film)s") % {
+            "code": order.code,
+            "film": order.screening.film.title,
+        }
+        return _build(order, subject, "order_refunded", context)
+
+
+@handler(REFUND_TOPIC)
+def send_refund(payload: dict) -> None:
+    message = refund_message(payload)
+    message.send()
+    log.info("refund email for order %s sent", message.extra_headers["X-Marquee-Order"])
+
+
+def seats_lost_message(payload: dict) -> RelatedEmail:
+    order = _order(payload["order_id"])
+    with translation.override(order.language):
+        context = order_context(order)
+        context["amount"] = format_money(payload["amount"], payload["currency"])
+        subject = _("Your payment for order %(code)s has been refunded") % {"code": order.code}
+        return _build(order, subject, "seats_lost_refund", context)
+
+
+@handler(SEATS_LOST_TOPIC)
+def send_seats_lost(payload: dict) -> None:
+    message = seats_lost_message(payload)
+    message.send()
+    log.info("seats-lost refund email for order %s sent", message.extra_headers["X-Marquee-Order"])

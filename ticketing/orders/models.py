@@ -43,7 +43,9 @@ class Order(models.Model):
     partner_reference = models.CharField(
         max_length=120, blank=True, help_text="The partner's own id for an order it settled."
     )
-    commission = models.PositiveIntegerField(default=0, help_text="Partner commission, minor units.")
+    commission = models.PositiveIntegerField(
+        default=0, help_text="Partner commission, minor units."
+    )
     expires_at = models.DateTimeField(help_text="Unpaid after this, the order expires.")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     paid_at = models.DateTimeField(null=True, blank=True)

@@ -271,6 +271,35 @@ def order_cancel(*, order_id, actor: str, reason: str = "") -> Order:
     return order
 
 
+@retry_on_conflict()
+def order_mark_refunded(*, order_id, actor: str, reason: str = "refunded") -> Order:
+    """Record that an order's money went back to the buyer.
+
+    A paid order becomes `refunded` (its seats were released by the refund). An order that was
+    never paid (a payment that succeeded too late and was refunded automatically) keeps or gets
+    an unpaid final status: a pending one is cancelled and its claims released, an expired one
+    stays expired; either way the history says why.
+    """
+    order = _locked(Order.objects.select_related("screening"), order_id)
+    if order.status == OrderStatus.REFUNDED:
+        return order
+    if order.status == OrderStatus.PAID:
+        _record(order, OrderStatus.REFUNDED, actor=actor, reason=reason)
+    elif order.status == OrderStatus.PENDING_PAYMENT:
+        _record(order, OrderStatus.CANCELLED, actor=actor, reason=reason)
+    else:
+        OrderStatusChange.objects.create(
+            order=order,
+            from_status=order.status,
+            to_status=order.status,
+            actor=actor,
+            reason=reason[:200],
+        )
+    claims.release_order(order.pk)
+    seatmap.invalidate(order.screening_id)
+    return order
+
+
 def orders_expire_due(*, now: datetime | None = None, batch_size: int | None = None) -> int:
     """Move unpaid orders past their time to `expired`, a batch per statement set."""
     now = now or timezone.now()

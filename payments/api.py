@@ -1,0 +1,173 @@
+"""Payment endpoints of the partner API: start a payment, settle a partner-paid order, and the
+provider webhooks. Thin: parse, call a service, serialise."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import BaseParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ticketing.api import serializers as s
+from ticketing.api.idempotency import idempotent
+from ticketing.api.permissions import CanBook
+from ticketing.api.views import ERROR, IDEMPOTENCY, _actor, _owner
+from ticketing.orders import services as orders
+from ticketing.partners.models import Scope
+
+from . import services
+
+
+class PaymentInput(serializers.Serializer):
+    provider = serializers.CharField(
+        max_length=20, required=False, help_text="Default: the first enabled provider."
+    )
+    return_url = serializers.URLField(
+        max_length=500, required=False, help_text="Where the provider sends the buyer back."
+    )
+
+
+class PaymentOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    provider = serializers.CharField()
+    status = serializers.CharField()
+    redirect_url = serializers.CharField()
+    amount = serializers.IntegerField()
+    currency = serializers.CharField()
+
+
+class SettleInput(serializers.Serializer):
+    reference = serializers.CharField(max_length=120, help_text="Your own id for this sale.")
+
+
+class SettleOutput(s.OrderOutput):
+    # Plain text here: a second component with the order status enum would rename it.
+    status = serializers.CharField(source="effective_status", help_text="`paid` once settled.")
+
+    class Meta(s.OrderOutput.Meta):
+        fields = [*s.OrderOutput.Meta.fields, "partner_reference", "commission"]
+
+
+@extend_schema(tags=["payments"])
+class PaymentStart(APIView):
+    permission_classes = [CanBook]
+
+    @extend_schema(
+        request=PaymentInput,
+        parameters=[IDEMPOTENCY],
+        responses={201: PaymentOutput, 400: ERROR, 404: ERROR, 409: ERROR},
+        description="Start paying a pending order: send the buyer to `redirect_url`. The order "
+        "becomes paid only when the provider's signed webhook confirms the payment. 409 "
+        "`payment_not_allowed` if the order is not pending payment.",
+    )
+    @idempotent
+    def post(self, request, pk):
+        data = PaymentInput(data=request.data or {})
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        order = orders.order_get(order_id=pk, **_owner(request))
+        site = settings.MARQUEE_PAYMENTS["SITE_URL"].rstrip("/")
+        payment = services.payment_start(
+            order_id=order.pk,
+            provider_name=v.get("provider"),
+            return_url=v.get("return_url") or f"{site}/",
+            actor=_actor(request),
+        )
+        return Response(PaymentOutput(payment).data, status=status.HTTP_201_CREATED)
+
+
+class CanSettle(CanBook):
+    message = "This API key may not settle orders; it lacks the 'settle' scope."
+
+    def has_permission(self, request, view) -> bool:
+        if not super().has_permission(request, view):
+            return False
+        api_key = getattr(request.user, "api_key", None)
+        if api_key is None or Scope.SETTLE not in api_key.scopes:
+            raise PermissionDenied(self.message)
+        return True
+
+
+@extend_schema(tags=["payments"])
+class OrderSettle(APIView):
+    permission_classes = [CanSettle]
+
+    @extend_schema(
+        request=SettleInput,
+        parameters=[IDEMPOTENCY],
+        responses={200: SettleOutput, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
+        description="For platform partners that took the money themselves (keys with the "
+        "`settle` scope): the order becomes paid, with your reference and your commission. "
+        "Settling again with the same reference is a no-op. 409 `seats_lost` if the order's "
+        "seats are gone (its hold died and they were sold): refund your customer.",
+    )
+    @idempotent
+    def post(self, request, pk):
+        data = SettleInput(data=request.data or {})
+        data.is_valid(raise_exception=True)
+        partner = request.user.partner
+        order = services.order_settle(
+            order_id=pk,
+            partner=partner,
+            partner_reference=data.validated_data["reference"],
+            actor=_actor(request),
+        )
+        return Response(SettleOutput(orders.order_get(order_id=order.pk, staff=True)).data)
+
+
+class RawBody(BaseParser):
+    """Leave the body alone: the signature is over its exact bytes."""
+
+    media_type = "*/*"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return {}
+
+
+WEBHOOK_ANSWER = inline_serializer(
+    "WebhookAnswer",
+    {
+        "received": serializers.BooleanField(),
+        "duplicate": serializers.BooleanField(),
+        "outcome": serializers.CharField(required=False),
+    },
+)
+
+
+@extend_schema(tags=["payments"])
+class ProviderWebhook(APIView):
+    """Events from a payment provider, verified with its signature scheme. No API key, no CSRF,
+    no throttle: the signature is the authentication."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes: list = []
+    parser_classes = [RawBody]
+
+    @extend_schema(
+        request={"application/json": OpenApiTypes.OBJECT},
+        responses={
+            200: WEBHOOK_ANSWER,
+            400: OpenApiResponse(
+                ERROR,
+                description="Refused and changed nothing: `signature_missing`, "
+                "`signature_malformed`, `signature_invalid`, `signature_expired`, "
+                "`malformed_body`, `unknown_payment`; or recorded but not accepted as "
+                "payment: `amount_mismatch`.",
+            ),
+            404: ERROR,
+        },
+        auth=[],
+        description="Each event is processed once per event id; a repeat answers 200 with "
+        "`duplicate: true`.",
+    )
+    def post(self, request, provider):
+        result = services.webhook_receive(
+            provider_name=provider, body=request.body, headers=request.headers
+        )
+        return Response(result.body, status=result.status)

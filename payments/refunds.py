@@ -1,0 +1,273 @@
+"""Giving money back: staff refunds (whole orders or single tickets), buyer cancellations, and
+the automatic refund of a payment that could not buy its seats.
+
+A refund goes through the payment's provider with an idempotency key derived from our Refund
+row, so a transaction retried after the provider answered never refunds twice. Refunded tickets
+give their seats back to sale at once (their claims are deleted in the same transaction).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from ticketing import errors
+from ticketing.inventory import seatmap
+from ticketing.inventory.models import SeatClaim
+from ticketing.orders import services as orders
+from ticketing.orders.models import Order, OrderStatus, Ticket
+from ticketing.outbox.services import message_add
+
+from . import providers
+from .models import Payment, PaymentStatus, Refund, RefundStatus
+
+log = logging.getLogger(__name__)
+
+# Rendered and sent by ticketing.orders.emails.
+REFUNDED_TOPIC = "order.refunded"
+AUTO_REFUNDED_TOPIC = "payment.refunded_seats_lost"
+PAID = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED)
+
+
+def _refunded_so_far(payment: Payment) -> int:
+    return (
+        payment.refunds.exclude(status=RefundStatus.FAILED).aggregate(total=Sum("amount"))["total"]
+        or 0
+    )
+
+
+def _send(payment: Payment, refund: Refund, *, key: str) -> Refund:
+    """Ask the provider; the refund row records its answer."""
+    provider = providers.get(payment.provider)
+    answer = provider.refund(payment, refund.amount, idempotency_key=key)
+    refund.provider_ref = answer.provider_ref
+    refund.status = RefundStatus.SUCCEEDED if answer.succeeded else RefundStatus.PENDING
+    refund.save(update_fields=["provider_ref", "status"])
+    return refund
+
+
+def _set_payment_status(payment: Payment) -> None:
+    refunded = _refunded_so_far(payment)
+    payment.status = (
+        PaymentStatus.REFUNDED if refunded >= payment.amount else PaymentStatus.PARTIALLY_REFUNDED
+    )
+    payment.save(update_fields=["status", "updated_at"])
+
+
+def payment_refund_unfulfilled(
+    *, payment: Payment, order: Order, reason: str, actor: str
+) -> Refund:
+    """Give back the whole of a payment that bought nothing: its seats were sold to someone else
+    or the screening closed (`seats_lost`), the order was cancelled meanwhile
+    (`order_not_payable`), or the order was already paid another way (`already_paid`).
+    Called inside the webhook's transaction, with the order and payment locked."""
+    refund = Refund.objects.create(
+        payment=payment,
+        amount=payment.amount,
+        currency=payment.currency,
+        reason=reason,
+        actor=actor,
+    )
+    _send(payment, refund, key=f"auto-refund:{payment.pk}")
+    _set_payment_status(payment)
+    order.refresh_from_db(fields=["status"])
+    if order.status != OrderStatus.PAID:
+        orders.order_mark_refunded(
+            order_id=order.pk, actor=actor, reason=f"payment refunded automatically: {reason}"
+        )
+    message_add(
+        topic=AUTO_REFUNDED_TOPIC,
+        dedupe_key=f"{AUTO_REFUNDED_TOPIC}:{payment.pk}",
+        payload={
+            "order_id": str(order.pk),
+            "amount": refund.amount,
+            "currency": refund.currency,
+            "payment_id": str(payment.pk),
+            "refund_id": str(refund.pk),
+            "reason": reason,
+        },
+    )
+    log.warning(
+        "payment %s of order %s refunded automatically (%s): %d %s",
+        payment.pk,
+        order.code,
+        reason,
+        payment.amount,
+        payment.currency,
+    )
+    return refund
+
+
+@transaction.atomic
+def refund_create(
+    *,
+    order_id,
+    ticket_ids: list[int] | None = None,
+    actor: str,
+    reason: str,
+    amount: int | None = None,
+    booking_fee: bool = True,
+) -> Refund:
+    """Refund a paid order, or some of its tickets, through its payment's provider.
+
+    The amount is the tickets' price and surcharge; refunding the whole order (no `ticket_ids`)
+    gives back everything still unrefunded, less the booking fee when `booking_fee` is False
+    (a buyer's cancellation at a cinema that keeps it). `amount` lets staff give back a
+    different sum (never more than was paid and not yet refunded). The seats of the refunded
+    tickets go back on sale at once; when no ticket is left the order becomes `refunded`.
+    """
+    try:
+        order = (
+            Order.objects.select_for_update(of=("self",))
+            .select_related("screening")
+            .get(pk=order_id)
+        )
+    except (Order.DoesNotExist, ValueError, TypeError):
+        raise errors.OrderNotFound(order=str(order_id)) from None
+    payment = (
+        Payment.objects.select_for_update()
+        .filter(order=order, status__in=PAID)
+        .order_by("created_at")
+        .first()
+    )
+    if payment is None:
+        if order.partner_reference:
+            raise errors.RefundNotAllowed(
+                "This order was settled by its partner, who took the money: the partner refunds.",
+                order=str(order.pk),
+                partner_reference=order.partner_reference,
+            )
+        raise errors.RefundNotAllowed(
+            "This order has no payment to refund.", order=str(order.pk), status=order.status
+        )
+    if order.status != OrderStatus.PAID:
+        raise errors.RefundNotAllowed(
+            f"An order that is {order.status} cannot be refunded.",
+            order=str(order.pk),
+            status=order.status,
+        )
+
+    tickets = list(Ticket.objects.select_for_update().filter(order=order).order_by("pk"))
+    remaining = [t for t in tickets if t.refunded_at is None]
+    if ticket_ids is None:
+        chosen = remaining
+    else:
+        wanted = set(ticket_ids)
+        by_id = {t.pk: t for t in tickets}
+        unknown = sorted(wanted - set(by_id))
+        if unknown or not wanted:
+            raise errors.InvalidRequest(
+                "Name tickets of this order.", field="tickets", tickets=unknown
+            )
+        already = sorted(pk for pk in wanted if by_id[pk].refunded_at is not None)
+        if already:
+            raise errors.TicketAlreadyRefunded(tickets=already, order=str(order.pk))
+        chosen = [by_id[pk] for pk in sorted(wanted)]
+    if not chosen:
+        raise errors.TicketAlreadyRefunded(
+            "Every ticket of this order was already refunded.", order=str(order.pk)
+        )
+
+    available = payment.amount - _refunded_so_far(payment)
+    if amount is None:
+        if ticket_ids is None:
+            amount = max(0, available - (0 if booking_fee else _booking_fee_left(order, payment)))
+        else:
+            amount = sum(t.price + t.surcharge for t in chosen)
+    if amount > available or amount < 0:
+        raise errors.RefundTooLarge(
+            order=str(order.pk), amount=amount, refundable=available, currency=payment.currency
+        )
+
+    refund = Refund.objects.create(
+        payment=payment,
+        amount=amount,
+        currency=payment.currency,
+        reason=reason[:200],
+        actor=actor,
+    )
+    refund.tickets.set(chosen)
+    if amount:
+        _send(payment, refund, key=f"refund:{refund.pk}")
+    else:
+        refund.status = RefundStatus.SUCCEEDED
+        refund.save(update_fields=["status"])
+    _set_payment_status(payment)
+
+    now = timezone.now()
+    chosen_ids = [t.pk for t in chosen]
+    Ticket.objects.filter(pk__in=chosen_ids).update(refunded_at=now)
+    SeatClaim.objects.filter(order_id=order.pk, seat_id__in=[t.seat_id for t in chosen]).delete()
+    seatmap.invalidate(order.screening_id)
+    if len(chosen) == len(remaining):
+        orders.order_mark_refunded(order_id=order.pk, actor=actor, reason=reason or "refunded")
+    message_add(
+        topic=REFUNDED_TOPIC,
+        dedupe_key=f"{REFUNDED_TOPIC}:{refund.pk}",
+        payload={
+            "order_id": str(order.pk),
+            "amount": refund.amount,
+            "currency": refund.currency,
+            "ticket_ids": None if ticket_ids is None else chosen_ids,
+            "refund_id": str(refund.pk),
+            "reason": reason,
+        },
+    )
+    log.info(
+        "refund %s of order %s: %d %s for %d ticket(s) by %s (%s)",
+        refund.pk,
+        order.code,
+        amount,
+        refund.currency,
+        len(chosen),
+        actor,
+        reason,
+    )
+    return refund
+
+
+def _booking_fee_left(order: Order, payment: Payment) -> int:
+    """The booking fee not yet given back: what remains once the unrefunded tickets' prices are
+    taken from what is still refundable (never negative, never more than the fee)."""
+    available = payment.amount - _refunded_so_far(payment)
+    tickets = sum(t.price + t.surcharge for t in order.tickets.all() if t.refunded_at is None)
+    return max(0, min(order.booking_fee, available - tickets))
+
+
+def paid_through_provider(*, order_id) -> bool:
+    """Whether the order has a payment of ours to refund (a settled order has none)."""
+    return Payment.objects.filter(order_id=order_id, status__in=PAID).exists()
+
+
+@transaction.atomic
+def order_cancel_by_buyer(*, order_id, actor: str, reason: str = "") -> Order:
+    """A buyer cancels a paid order: refunded per the cinema's policy, up to its cutoff.
+
+    Allowed until `cancellation_cutoff_minutes` before the start (409 `cancellation_closed`
+    after); the booking fee comes back only if the cinema says so (`refund_booking_fee`).
+    """
+    order = (
+        Order.objects.select_related("screening__auditorium__cinema").filter(pk=order_id).first()
+    )
+    if order is None:
+        raise errors.OrderNotFound(order=str(order_id))
+    cinema = order.screening.auditorium.cinema
+    closes = order.screening.starts_at - timedelta(minutes=cinema.cancellation_cutoff_minutes)
+    if timezone.now() >= closes:
+        raise errors.CancellationClosed(
+            order=str(order.pk),
+            closed_at=closes.isoformat(),
+            cutoff_minutes=cinema.cancellation_cutoff_minutes,
+        )
+    refund_create(
+        order_id=order.pk,
+        actor=actor,
+        reason=reason or "cancelled by the buyer",
+        booking_fee=cinema.refund_booking_fee,
+    )
+    order.refresh_from_db()
+    return order

@@ -1,0 +1,283 @@
+"""Payments: start one, act on the provider's verified events, settle partner-paid orders.
+
+Only these functions (and `payments.refunds`) write payments. Locks are always taken order
+first, then payment, so a webhook and a refund for the same order wait on each other instead
+of deadlocking.
+
+A provider event is processed once per (provider, event id): its `ProviderEvent` row is inserted
+in the transaction that acts on it, and the unique constraint makes a second delivery, even a
+concurrent one, wait for the first and then find it already there (a no-op answering 200). If
+processing fails, the row rolls back with the work and the provider's retry runs afresh.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from ticketing import errors
+from ticketing.db import retry_on_conflict
+from ticketing.orders import services as orders
+from ticketing.orders.models import Order, OrderStatus
+
+from . import providers
+from .models import Payment, PaymentStatus, ProviderEvent
+from .providers.base import Event, WebhookRejected
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WebhookResult:
+    """What to answer the provider: 2xx stops its retries, 4xx says the event was refused."""
+
+    status: int
+    body: dict = field(default_factory=dict)
+
+
+def _provider(name: str, *, for_webhook: bool = False):
+    try:
+        return providers.get(name)
+    except providers.UnknownProvider:
+        if for_webhook:
+            raise errors.ProviderNotFound(provider=name) from None
+        raise errors.UnknownProvider(provider=name, enabled=providers.enabled()) from None
+
+
+def _lock_order(order_id) -> Order:
+    try:
+        return (
+            Order.objects.select_for_update(of=("self",))
+            .select_related("screening__auditorium__cinema")
+            .get(pk=order_id)
+        )
+    except (Order.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise errors.OrderNotFound(order=str(order_id)) from None
+
+
+# ---- start -----------------------------------------------------------------------------------
+@transaction.atomic
+def payment_start(*, order_id, provider_name: str | None = None, return_url: str, actor: str):
+    """Ask a provider for the order's total; the buyer is sent to `redirect_url`.
+
+    Only a pending order that is still payable (not past its time, screening on sale) can start
+    a payment. Starting again (a declined card, a new try) makes a new Payment; the order is
+    paid by whichever succeeds first, the others are refunded if they succeed too.
+    """
+    provider = _provider(provider_name or providers.enabled()[0])
+    order = _lock_order(order_id)
+    if order.effective_status != OrderStatus.PENDING_PAYMENT:
+        raise errors.PaymentNotAllowed(
+            f"An order that is {order.effective_status} cannot be paid.",
+            order=str(order.pk),
+            status=order.effective_status,
+        )
+    if not order.screening.is_on_sale():
+        raise errors.ScreeningNotOnSale(screening=order.screening_id, reason="sales_closed")
+    payment = Payment.objects.create(
+        order=order, provider=provider.name, amount=order.total, currency=order.currency
+    )
+    started = provider.start(payment, return_url=return_url)
+    payment.provider_ref = started.provider_ref
+    payment.redirect_url = started.redirect_url
+    payment.status = PaymentStatus.REQUIRES_ACTION
+    payment.save(update_fields=["provider_ref", "redirect_url", "status", "updated_at"])
+    log.info(
+        "payment %s started for order %s with %s by %s (%d %s)",
+        payment.pk,
+        order.code,
+        provider.name,
+        actor,
+        payment.amount,
+        payment.currency,
+    )
+    return payment
+
+
+# ---- webhooks --------------------------------------------------------------------------------
+def webhook_receive(
+    *, provider_name: str, body: bytes, headers: Mapping[str, str]
+) -> WebhookResult:
+    """Verify one delivery and act on it once.
+
+    Refused before anything is written (4xx, logged): an unknown provider, a bad or stale
+    signature, a malformed body, and an event naming a payment we do not know (the provider
+    retries, so an event that raced our own commit is processed on its next delivery).
+    Recorded but not accepted (400 `amount_mismatch`): an amount or currency that is not the
+    payment's and the order's; a retry of it answers 200 duplicate.
+    """
+    provider = _provider(provider_name, for_webhook=True)
+    try:
+        event = provider.parse_webhook(body, headers)
+    except WebhookRejected as exc:
+        log.warning("%s webhook rejected: %s (%s)", provider_name, exc.code, exc.message)
+        raise errors.WebhookInvalid(exc.message, code=exc.code, provider=provider_name) from None
+    return _event_process(provider=provider, event=event)
+
+
+@retry_on_conflict()
+def _event_process(*, provider, event: Event) -> WebhookResult:
+    name = provider.name
+    try:
+        with transaction.atomic():
+            record = ProviderEvent.objects.create(
+                provider=name, event_id=event.event_id, type=event.type, payload=event.raw
+            )
+    except IntegrityError:
+        log.info("%s event %s delivered again: ignored", name, event.event_id)
+        return WebhookResult(200, {"received": True, "duplicate": True})
+
+    def done(outcome: str, status: int = 200, **extra) -> WebhookResult:
+        ProviderEvent.objects.filter(pk=record.pk).update(outcome=outcome[:200])
+        return WebhookResult(
+            status, {"received": True, "duplicate": False, "outcome": outcome, **extra}
+        )
+
+    if event.type == "refund.succeeded":
+        from .models import Refund, RefundStatus
+
+        updated = Refund.objects.filter(
+            payment__provider=name, provider_ref=event.provider_ref, status=RefundStatus.PENDING
+        ).update(status=RefundStatus.SUCCEEDED)
+        return done("refund_confirmed" if updated else "refund_unchanged")
+    if event.type not in ("payment.succeeded", "payment.failed"):
+        return done("ignored")
+
+    order_id = (
+        Payment.objects.filter(provider=name, provider_ref=event.provider_ref)
+        .values_list("order_id", flat=True)
+        .first()
+        if event.provider_ref
+        else None
+    )
+    if order_id is None:
+        log.warning(
+            "%s event %s names unknown payment %r: refused",
+            name,
+            event.event_id,
+            event.provider_ref,
+        )
+        raise errors.UnknownPayment(provider=name, payment=event.provider_ref)
+    order = _lock_order(order_id)
+    payment = Payment.objects.select_for_update().get(
+        provider=name, provider_ref=event.provider_ref
+    )
+
+    if event.type == "payment.failed":
+        if payment.status in (PaymentStatus.CREATED, PaymentStatus.REQUIRES_ACTION):
+            payment.status = PaymentStatus.FAILED
+            payment.failure_reason = (event.failure_reason or "declined")[:200]
+            payment.save(update_fields=["status", "failure_reason", "updated_at"])
+            log.info(
+                "payment %s of order %s failed: %s", payment.pk, order.code, event.failure_reason
+            )
+            return done("payment_failed")
+        return done(f"ignored: payment already {payment.status}")
+
+    # payment.succeeded
+    if payment.status not in (
+        PaymentStatus.CREATED,
+        PaymentStatus.REQUIRES_ACTION,
+        PaymentStatus.FAILED,
+    ):
+        return done(f"ignored: payment already {payment.status}")
+    currency = (event.currency or "").upper()
+    if (
+        event.amount != payment.amount
+        or currency != payment.currency
+        or payment.amount != order.total
+        or payment.currency != order.currency
+    ):
+        log.error(
+            "%s event %s: %s %s is not payment %s's %d %s (order %s %d %s): not accepted",
+            name,
+            event.event_id,
+            event.amount,
+            currency,
+            payment.pk,
+            payment.amount,
+            payment.currency,
+            order.code,
+            order.total,
+            order.currency,
+        )
+        done("amount_mismatch")
+        return WebhookResult(
+            400,
+            {
+                "error": {
+                    "code": errors.AmountMismatch.code,
+                    "message": errors.AmountMismatch.message,
+                    "details": {
+                        "expected": {"amount": payment.amount, "currency": payment.currency},
+                        "received": {"amount": event.amount, "currency": currency},
+                    },
+                }
+            },
+        )
+    if order.status == OrderStatus.PAID:
+        # Paid already by another payment or a partner's settlement: this money goes back.
+        from .refunds import payment_refund_unfulfilled
+
+        payment.status = PaymentStatus.SUCCEEDED
+        payment.save(update_fields=["status", "updated_at"])
+        payment_refund_unfulfilled(
+            payment=payment, order=order, reason="already_paid", actor=f"provider:{name}"
+        )
+        return done("refunded: already_paid")
+
+    payment.status = PaymentStatus.SUCCEEDED
+    payment.failure_reason = ""
+    payment.save(update_fields=["status", "failure_reason", "updated_at"])
+    actor = f"provider:{name}"
+    try:
+        orders.order_mark_paid(order_id=order.pk, actor=actor, reason=f"{name} {event.event_id}")
+    except (errors.SeatsLost, errors.OrderStateConflict) as exc:
+        from .refunds import payment_refund_unfulfilled
+
+        why = "seats_lost" if isinstance(exc, errors.SeatsLost) else "order_not_payable"
+        payment_refund_unfulfilled(payment=payment, order=order, reason=why, actor=actor)
+        return done(f"refunded: {why}")
+    return done("order_paid")
+
+
+# ---- settle ----------------------------------------------------------------------------------
+@transaction.atomic
+def order_settle(*, order_id, partner, partner_reference: str, actor: str) -> Order:
+    """A platform partner took the money itself: the order becomes paid with its reference and
+    the partner's commission. Settling again with the same reference is a no-op."""
+    order = orders.order_get(order_id=order_id, partner=partner)
+    order = _lock_order(order.pk)
+    if order.status == OrderStatus.PAID and order.partner_reference == partner_reference:
+        return order
+    if order.status == OrderStatus.PAID:
+        raise errors.OrderStateConflict(
+            "This order is already paid.", status=order.status, order=str(order.pk)
+        )
+    if Payment.objects.filter(
+        order=order,
+        status__in=[PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED],
+    ).exists():
+        raise errors.OrderStateConflict(
+            "This order was paid through a payment provider.", order=str(order.pk)
+        )
+    orders.order_mark_paid(
+        order_id=order.pk, actor=actor, reason=f"settled by partner: {partner_reference}"[:200]
+    )
+    commission = order.total * partner.commission_bps // 10000
+    Order.objects.filter(pk=order.pk).update(
+        partner_reference=partner_reference, commission=commission
+    )
+    order.refresh_from_db()
+    log.info(
+        "order %s settled by partner %s (%s), commission %d",
+        order.code,
+        partner.pk,
+        partner_reference,
+        commission,
+    )
+    return order

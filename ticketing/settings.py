@@ -201,10 +201,11 @@ MARQUEE = {
 
 # --- Payments -------------------------------------------------------------------------------
 MARQUEE_PAYMENTS = {
-    # The first is the default; the sandbox is refused when DJANGO_DEBUG is off unless listed.
+    # The first is the default. The sandbox is the default everywhere; production sets stripe.
     "PROVIDERS": env_list("MARQUEE_PAYMENT_PROVIDERS", ["sandbox"]),
     # Where the sandbox and buyers come back to; also the base of links in emails.
     "SITE_URL": env_str("MARQUEE_SITE_URL", "http://127.0.0.1:8000"),
+    "SANDBOX_WEBHOOK_BASE_URL": env_str("MARQUEE_SANDBOX_WEBHOOK_BASE_URL", ""),
     "SANDBOX_WEBHOOK_SECRET": env_str("MARQUEE_SANDBOX_WEBHOOK_SECRET", "sandbox-webhook-secret"),
     "WEBHOOK_TOLERANCE_SECONDS": env_int("MARQUEE_WEBHOOK_TOLERANCE_SECONDS", 300),
     "STRIPE_SECRET_KEY": env_str("STRIPE_SECRET_KEY", ""),

@@ -88,7 +88,10 @@ def site_url() -> str:
 
 
 def webhook_url() -> str:
-    return f"{site_url()}/api/v1/payments/webhooks/{NAME}/"
+    """Where the sandbox delivers its events: our own site, as the worker reaches it (in
+    docker-compose that is the web service, not the public address)."""
+    base = (_conf().get("SANDBOX_WEBHOOK_BASE_URL") or site_url()).rstrip("/")
+    return f"{base}/api/v1/payments/webhooks/{NAME}/"
 
 
 def webhook_secret() -> str:

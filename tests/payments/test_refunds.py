@@ -264,3 +264,25 @@ def test_staff_refunding_one_order_at_the_same_moment_refund_it_once(screening):
     assert Refund.objects.count() == 1
     assert OutboxMessage.objects.filter(topic="order.refunded").count() == 1
     assert Order.objects.get(pk=payment.order_id).status == OrderStatus.REFUNDED
+
+
+def test_staff_refund_a_single_ticket_from_the_admin_and_its_seat_is_back_on_sale(
+    admin_client, screening
+):
+    payment = flow.paid(screening, "A1", "A2")
+    one = Ticket.objects.get(order_id=payment.order_id, seat_label="A1")
+
+    response = admin_client.post(
+        "/admin/orders/ticket/",
+        {"action": "refund_tickets", "_selected_action": [str(one.pk)]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "1 ticket(s) refunded" in response.content.decode()
+    one.refresh_from_db()
+    assert one.refunded_at is not None
+    assert Ticket.objects.get(order_id=payment.order_id, seat_label="A2").refunded_at is None
+    assert Order.objects.get(pk=payment.order_id).status == OrderStatus.PAID
+    assert not SeatClaim.objects.filter(seat_id=one.seat_id).exists()
+    assert Refund.objects.get().amount == one.price + one.surcharge

@@ -501,3 +501,19 @@ def test_a_declined_test_card_leaves_the_order_unpaid(
     assert payment.status == PaymentStatus.FAILED
     assert payment.failure_reason == "card_declined"
     assert payment.order.status == "pending_payment"
+
+
+def test_the_hosted_page_keeps_its_url_on_our_site_but_lets_browsers_send_their_origin(
+    client, screening
+):
+    """A browser on a `no-referrer` page POSTs with `Origin: null`, which CSRF refuses."""
+    from payments.services import payment_start
+    from tests import factories
+
+    order = factories.pending_order(screening, "E5")
+    payment = payment_start(
+        order_id=order.pk, provider_name="sandbox", return_url="http://testserver/", actor="test"
+    )
+    page = client.get(payment.redirect_url.replace("http://127.0.0.1:8000", ""))
+    assert page.status_code == 200
+    assert page["Referrer-Policy"] == "same-origin"

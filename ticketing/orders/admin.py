@@ -152,3 +152,63 @@ class OrderAdmin(ReadOnlyAdmin):
             )
         if failed:
             self.message_user(request, "Not refunded: " + "; ".join(failed), messages.ERROR)
+
+
+@admin.register(Ticket)
+class TicketAdmin(ReadOnlyAdmin):
+    """Single tickets, for refunding one seat of an order and checking what was sold."""
+
+    list_display = [
+        "order",
+        "seat_label",
+        "ticket_type_name",
+        "price_shown",
+        "screening",
+        "refunded_at",
+        "checked_in_at",
+    ]
+    list_filter = [
+        "order__screening__auditorium__cinema",
+        ("refunded_at", admin.EmptyFieldListFilter),
+    ]
+    search_fields = ["order__code", "order__customer_email", "seat_label"]
+    list_select_related = ["order__screening__film"]
+    actions = ["refund_tickets"]
+
+    @admin.display(description="Price")
+    def price_shown(self, obj):
+        return format_money(obj.price + obj.surcharge, obj.order.currency)
+
+    @admin.display(description="Screening")
+    def screening(self, obj):
+        return obj.order.screening.film.title
+
+    def has_refund_permission(self, request):
+        return request.user.has_perm("orders.change_order")
+
+    @admin.action(description="Refund selected tickets", permissions=["refund"])
+    def refund_tickets(self, request, queryset):
+        """One refund per order for the tickets chosen from it; their seats go back on sale."""
+        from payments.refunds import refund_create
+
+        by_order: dict = {}
+        for ticket_id, order_id, code in queryset.values_list("pk", "order_id", "order__code"):
+            by_order.setdefault((order_id, code), []).append(ticket_id)
+        actor = f"user:{request.user.pk}"
+        for (order_id, code), ticket_ids in by_order.items():
+            try:
+                refund = refund_create(
+                    order_id=order_id,
+                    ticket_ids=ticket_ids,
+                    actor=actor,
+                    reason="refunded by staff (admin)",
+                )
+            except errors.DomainError as exc:
+                self.message_user(request, f"{code}: not refunded: {exc.message}", messages.ERROR)
+                continue
+            self.message_user(
+                request,
+                f"{code}: {len(ticket_ids)} ticket(s) refunded ({format_money(refund.amount, refund.currency)}); "
+                "their seats are back on sale.",
+                messages.SUCCESS,
+            )

@@ -5,3 +5,6 @@ class PaymentsConfig(AppConfig):
     name = "payments"
     label = "payments"
     verbose_name = "Payments"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401 - registers the deploy checks

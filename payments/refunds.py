@@ -1,8 +1,9 @@
 """Giving money back: staff refunds (whole orders or single tickets), buyer cancellations, and
 the automatic refund of a payment that could not buy its seats.
 
-A refund goes through the payment's provider with an idempotency key derived from our Refund
-row, so a transaction retried after the provider answered never refunds twice. Refunded tickets
+A refund goes through the payment's provider with an idempotency key derived from the locked
+payment's state (its refunds so far, the amount, the tickets), so a transaction retried after
+the provider answered never refunds twice. Refunded tickets
 give their seats back to sale at once (their claims are deleted in the same transaction).
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -24,12 +26,14 @@ from ticketing.outbox.services import message_add
 
 from . import providers
 from .models import Payment, PaymentStatus, Refund, RefundStatus
+from .providers.base import RefundFailed
 
 log = logging.getLogger(__name__)
 
 # Rendered and sent by ticketing.orders.emails.
 REFUNDED_TOPIC = "order.refunded"
 AUTO_REFUNDED_TOPIC = "payment.refunded_seats_lost"
+DUPLICATE_REFUNDED_TOPIC = "payment.refunded_duplicate"
 PAID = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED)
 
 
@@ -43,7 +47,11 @@ def _refunded_so_far(payment: Payment) -> int:
 def _send(payment: Payment, refund: Refund, *, key: str) -> Refund:
     """Ask the provider; the refund row records its answer."""
     provider = providers.get(payment.provider)
-    answer = provider.refund(payment, refund.amount, idempotency_key=key)
+    try:
+        answer = provider.refund(payment, refund.amount, idempotency_key=key)
+    except RefundFailed as exc:
+        log.error("provider %s refused refund of payment %s: %s", payment.provider, payment.pk, exc)
+        raise errors.RefundRefused(payment=str(payment.pk), provider_status=exc.status) from exc
     refund.provider_ref = answer.provider_ref
     refund.status = RefundStatus.SUCCEEDED if answer.succeeded else RefundStatus.PENDING
     refund.save(update_fields=["provider_ref", "status"])
@@ -79,9 +87,10 @@ def payment_refund_unfulfilled(
         orders.order_mark_refunded(
             order_id=order.pk, actor=actor, reason=f"payment refunded automatically: {reason}"
         )
+    topic = DUPLICATE_REFUNDED_TOPIC if reason == "already_paid" else AUTO_REFUNDED_TOPIC
     message_add(
-        topic=AUTO_REFUNDED_TOPIC,
-        dedupe_key=f"{AUTO_REFUNDED_TOPIC}:{payment.pk}",
+        topic=topic,
+        dedupe_key=f"{topic}:{payment.pk}",
         payload={
             "order_id": str(order.pk),
             "amount": refund.amount,
@@ -126,7 +135,7 @@ def refund_create(
             .select_related("screening")
             .get(pk=order_id)
         )
-    except (Order.DoesNotExist, ValueError, TypeError):
+    except (Order.DoesNotExist, ValueError, TypeError, ValidationError):
         raise errors.OrderNotFound(order=str(order_id)) from None
     payment = (
         Payment.objects.select_for_update()
@@ -176,13 +185,23 @@ def refund_create(
     if amount is None:
         if ticket_ids is None:
             amount = max(0, available - (0 if booking_fee else _booking_fee_left(order, payment)))
+        elif len(chosen) == len(remaining):
+            # The last tickets: whatever is left but the booking fee (the order's discount
+            # has already been taken off what was paid).
+            amount = max(0, available - _booking_fee_left(order, payment))
         else:
-            amount = sum(t.price + t.surcharge for t in chosen)
+            gross = sum(t.price + t.surcharge for t in chosen)
+            share = order.discount * gross // order.subtotal if order.subtotal else 0
+            amount = gross - share
     if amount > available or amount < 0:
         raise errors.RefundTooLarge(
             order=str(order.pk), amount=amount, refundable=available, currency=payment.currency
         )
 
+    # The key is built from what the locked payment already has, not from the new row: a
+    # transaction rolled back after the provider answered, then retried, asks with the same key.
+    previous = payment.refunds.exclude(status=RefundStatus.FAILED).count()
+    key = f"refund:{payment.pk}:{previous}:{amount}:{','.join(str(t.pk) for t in chosen)}"
     refund = Refund.objects.create(
         payment=payment,
         amount=amount,
@@ -192,7 +211,7 @@ def refund_create(
     )
     refund.tickets.set(chosen)
     if amount:
-        _send(payment, refund, key=f"refund:{refund.pk}")
+        _send(payment, refund, key=key)
     else:
         refund.status = RefundStatus.SUCCEEDED
         refund.save(update_fields=["status"])
@@ -271,3 +290,17 @@ def order_cancel_by_buyer(*, order_id, actor: str, reason: str = "") -> Order:
     )
     order.refresh_from_db()
     return order
+
+
+@transaction.atomic
+def order_cancel_or_refund(*, order_id, actor: str, reason: str = "") -> Order:
+    """What a buyer's "cancel" means, decided with the order locked (a payment's webhook may be
+    committing at this moment): a paid order of ours is refunded per the cinema's policy; any
+    other order is cancelled by the orders service."""
+    try:
+        order = Order.objects.select_for_update(of=("self",)).get(pk=order_id)
+    except (Order.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise errors.OrderNotFound(order=str(order_id)) from None
+    if order.status == OrderStatus.PAID and paid_through_provider(order_id=order.pk):
+        return order_cancel_by_buyer(order_id=order.pk, actor=actor, reason=reason)
+    return orders.order_cancel(order_id=order.pk, actor=actor, reason=reason)

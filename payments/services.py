@@ -140,10 +140,26 @@ def _event_process(*, provider, event: Event) -> WebhookResult:
     if event.type == "refund.succeeded":
         from .models import Refund, RefundStatus
 
-        updated = Refund.objects.filter(
-            payment__provider=name, provider_ref=event.provider_ref, status=RefundStatus.PENDING
-        ).update(status=RefundStatus.SUCCEEDED)
+        ours = Refund.objects.filter(payment__provider=name, provider_ref=event.provider_ref)
+        if not ours.exists():
+            # Perhaps sent before our refund committed: refuse, so the provider sends it again.
+            raise errors.UnknownPayment(provider=name, refund=event.provider_ref)
+        updated = ours.filter(status=RefundStatus.PENDING).update(status=RefundStatus.SUCCEEDED)
         return done("refund_confirmed" if updated else "refund_unchanged")
+    if event.type == "refund.failed":
+        from .models import Refund, RefundStatus
+
+        ours = Refund.objects.filter(payment__provider=name, provider_ref=event.provider_ref)
+        if not ours.exists():
+            raise errors.UnknownPayment(provider=name, refund=event.provider_ref)
+        ours.update(status=RefundStatus.FAILED)
+        log.error(
+            "%s says refund %s FAILED (%s): the buyer has not been paid back; staff must act",
+            name,
+            event.provider_ref,
+            event.failure_reason,
+        )
+        return done("refund_failed")
     if event.type not in ("payment.succeeded", "payment.failed"):
         return done("ignored")
 

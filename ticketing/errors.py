@@ -172,3 +172,8 @@ class TicketAlreadyRefunded(DomainError):
 class CancellationClosed(DomainError):
     code = "cancellation_closed"
     message = "It is too close to the screening to cancel this order."
+
+
+class RefundRefused(DomainError):
+    code = "refund_refused"
+    message = "The payment provider refused the refund; nothing was changed."

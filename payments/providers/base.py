@@ -20,6 +20,15 @@ class WebhookRejected(Exception):
         super().__init__(message)
 
 
+class RefundFailed(Exception):
+    """The provider refused a refund outright: no money goes back."""
+
+    def __init__(self, provider_ref: str, status: str) -> None:
+        self.provider_ref = provider_ref
+        self.status = status
+        super().__init__(f"refund {provider_ref} {status}")
+
+
 @dataclass(frozen=True)
 class Started:
     provider_ref: str
@@ -32,7 +41,7 @@ class Event:
     """A verified provider event, reduced to what Marquee acts on."""
 
     event_id: str
-    type: str  # "payment.succeeded", "payment.failed", "payment.requires_action", "refund.succeeded", "ignored"
+    type: str  # "payment.succeeded", "payment.failed", "payment.requires_action", "refund.succeeded", "refund.failed", "ignored"
     provider_ref: str = ""
     amount: int | None = None
     currency: str = ""

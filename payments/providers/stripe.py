@@ -34,7 +34,7 @@ import stripe
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from .base import Event, PaymentProvider, Refunded, Started, WebhookRejected
+from .base import Event, PaymentProvider, Refunded, RefundFailed, Started, WebhookRejected
 
 SIGNATURE_HEADER = "Stripe-Signature"
 # Stripe accepts a Checkout Session lifetime of 30 minutes to 24 hours.
@@ -147,7 +147,10 @@ class StripeProvider(PaymentProvider):
             options={"idempotency_key": idempotency_key},
         )
         # "pending" is on its way (a refund.updated event will say "succeeded"); "failed",
-        # "canceled" and "requires_action" are not money returned.
+        # "canceled" and "requires_action" are not money returned: refuse, so nothing of the
+        # refund (seats released, order refunded) is committed and staff see why.
+        if refund.status in ("failed", "canceled", "requires_action"):
+            raise RefundFailed(refund.id, refund.status)
         return Refunded(provider_ref=refund.id, succeeded=refund.status == "succeeded")
 
     @staticmethod
@@ -228,9 +231,15 @@ class StripeProvider(PaymentProvider):
             return event("payment.failed", obj.get("id", ""), failure_reason="async_payment_failed")
         if kind == "checkout.session.expired":
             return event("payment.failed", obj.get("id", ""), failure_reason="expired")
-        if kind in ("refund.created", "refund.updated"):
+        if kind in ("refund.created", "refund.updated", "refund.failed"):
             if obj.get("status") == "succeeded":
                 return event("refund.succeeded", obj.get("id", ""), **money("amount"))
+            if obj.get("status") in ("failed", "canceled"):
+                return event(
+                    "refund.failed",
+                    obj.get("id", ""),
+                    failure_reason=str(obj.get("failure_reason") or obj.get("status")),
+                )
             return event("ignored", obj.get("id", ""))
         if kind == "charge.refunded":
             refunds = [

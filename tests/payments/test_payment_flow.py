@@ -149,6 +149,9 @@ def test_a_second_payment_succeeding_after_the_order_was_paid_is_refunded(screen
     assert Refund.objects.get(payment=second).amount == second.amount
     assert Order.objects.get(pk=first.order_id).status == OrderStatus.PAID
     assert OutboxMessage.objects.filter(topic="order.confirmation").count() == 1
+    # The buyer is told the extra payment came back, not that "no tickets were issued".
+    told = OutboxMessage.objects.exclude(topic="order.confirmation").values_list("topic", flat=True)
+    assert list(told) == ["payment.refunded_duplicate"]
 
 
 def test_a_payment_after_the_hold_died_re_claims_its_seats_if_still_free(screening):

@@ -371,9 +371,15 @@ def test_a_refund_that_succeeded_is_reported_under_the_refund_id():
     assert (created.type, created.provider_ref) == ("refund.succeeded", "re_3QNow")
 
 
-@pytest.mark.parametrize("status", ["pending", "failed", "canceled", "requires_action"])
-def test_a_refund_not_yet_succeeded_is_ignored(status):
+@pytest.mark.parametrize("status", ["pending", "requires_action"])
+def test_a_refund_not_yet_settled_is_ignored(status):
     assert parse(sp.event("refund.updated", sp.refund(status=status))).type == "ignored"
+
+
+@pytest.mark.parametrize("status", ["failed", "canceled"])
+def test_a_refund_stripe_gave_up_on_is_reported_as_failed(status):
+    event = parse(sp.event("refund.updated", sp.refund(status=status)))
+    assert event.type == "refund.failed"
 
 
 def test_charge_refunded_reports_its_latest_succeeded_refund():

@@ -31,6 +31,7 @@ DOMAIN_STATUS: list[tuple[type[errors.DomainError], int]] = [
     (errors.RefundNotAllowed, status.HTTP_409_CONFLICT),
     (errors.TicketAlreadyRefunded, status.HTTP_409_CONFLICT),
     (errors.CancellationClosed, status.HTTP_409_CONFLICT),
+    (errors.RefundRefused, status.HTTP_409_CONFLICT),
 ]
 
 

@@ -18,7 +18,6 @@ from ticketing import cache, errors
 from ticketing.inventory import holds, seatmap
 from ticketing.orders import pricing
 from ticketing.orders import services as orders
-from ticketing.orders.models import OrderStatus
 from ticketing.screenings.models import Cinema, Film, Screening, ScreeningStatus, Seat
 
 from . import serializers as s
@@ -345,9 +344,5 @@ class OrderCancel(APIView):
         reason = data.validated_data["reason"]
         from payments import refunds
 
-        if order.status == OrderStatus.PAID and refunds.paid_through_provider(order_id=order.pk):
-            # Paid through us: the money goes back per the cinema's policy, up to its cutoff.
-            refunds.order_cancel_by_buyer(order_id=order.pk, actor=_actor(request), reason=reason)
-        else:
-            orders.order_cancel(order_id=order.pk, actor=_actor(request), reason=reason)
+        refunds.order_cancel_or_refund(order_id=order.pk, actor=_actor(request), reason=reason)
         return _order_response(orders.order_get(order_id=pk, staff=True))

@@ -245,3 +245,28 @@ def send_seats_lost(payload: dict) -> None:
     message = seats_lost_message(payload)
     message.send()
     log.info("seats-lost refund email for order %s sent", message.extra_headers["X-Marquee-Order"])
+
+
+DUPLICATE_REFUNDED_TOPIC = "payment.refunded_duplicate"
+
+
+def duplicate_refund_message(payload: dict) -> RelatedEmail:
+    """A second payment for an order that was already paid: the tickets stand, the extra
+    payment is returned."""
+    order = _order(payload["order_id"])
+    with translation.override(order.language):
+        context = order_context(order)
+        context["amount"] = format_money(payload["amount"], payload["currency"])
+        subject = _("A duplicate payment for order %(code)s has been refunded") % {
+            "code": order.code
+        }
+        return _build(order, subject, "duplicate_payment_refund", context)
+
+
+@handler(DUPLICATE_REFUNDED_TOPIC)
+def send_duplicate_refund(payload: dict) -> None:
+    message = duplicate_refund_message(payload)
+    message.send()
+    log.info(
+        "duplicate-payment refund email for order %s sent", message.extra_headers["X-Marquee-Order"]
+    )

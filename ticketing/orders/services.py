@@ -259,6 +259,16 @@ def order_cancel(*, order_id, actor: str, reason: str = "") -> Order:
     order = _locked(Order.objects.select_related("screening"), order_id)
     if order.status == OrderStatus.CANCELLED:
         return order
+    if (
+        order.status == OrderStatus.PAID
+        and order.payments.filter(status__in=("succeeded", "partially_refunded")).exists()
+    ):
+        # Cancelling would keep the buyer's money: a paid order of ours is refunded instead.
+        raise errors.OrderStateConflict(
+            "This order was paid through a payment provider: refund it instead.",
+            status=order.status,
+            order=str(order.pk),
+        )
     if order.status == OrderStatus.PAID and order.screening.starts_at <= timezone.now():
         raise errors.OrderStateConflict(
             "The screening has started; this order can no longer be cancelled.",

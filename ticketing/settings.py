@@ -82,6 +82,12 @@ if DATABASE_URL:
             DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60), conn_health_checks=True
         )
     }
+    if env_bool("DATABASE_PREPARED_STATEMENTS", False):
+        # Server-side binding, and statements run 5 times on a connection are prepared: PostgreSQL
+        # parses and plans them once. Off behind a transaction-pooling PgBouncer.
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            {"server_side_binding": True, "prepare_threshold": 5}
+        )
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -99,7 +105,7 @@ REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "ticketing.cache_backend.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "marquee"),
             # Short timeouts: a Redis outage must degrade the cache, not stall a sale.

@@ -15,11 +15,12 @@ from django.utils import timezone
 
 from tests import factories
 from tests.api.support import hold
+from ticketing.inventory import seatmap
 from ticketing.screenings.models import Screening, Seat, TicketType
 
 pytestmark = pytest.mark.django_db
 
-SEAT_MAP_QUERIES = 3  # the screening, its live claims, the seats
+SEAT_MAP_QUERIES = 2  # the screening with its live claims; the layout (kept a while per process)
 LIST_QUERIES = 2  # the count for the pager, the page
 
 
@@ -47,12 +48,14 @@ def test_a_seat_map_of_300_seats_costs_the_queries_of_one_of_50(
 ):
     small = busy_screening(api, rows=5, per_row=10)
     large = busy_screening(api, rows=15, per_row=20)
-    cache.clear()
-    with django_assert_num_queries(SEAT_MAP_QUERIES):
-        assert len(anon_api.get(f"/api/v1/screenings/{small.pk}/seats/").json()["seats"]) == 50
-    cache.clear()
-    with django_assert_num_queries(SEAT_MAP_QUERIES):
-        assert len(anon_api.get(f"/api/v1/screenings/{large.pk}/seats/").json()["seats"]) == 300
+    for room, size in ((small, 50), (large, 300)):
+        cache.clear()
+        seatmap.layout_changed()
+        with django_assert_num_queries(SEAT_MAP_QUERIES):
+            assert len(anon_api.get(f"/api/v1/screenings/{room.pk}/seats/").json()["seats"]) == size
+        cache.clear()  # the layout now known to this process: one query
+        with django_assert_num_queries(SEAT_MAP_QUERIES - 1):
+            assert len(anon_api.get(f"/api/v1/screenings/{room.pk}/seats/").json()["seats"]) == size
 
 
 def test_a_seat_map_fresh_in_the_cache_costs_no_query(
@@ -138,3 +141,21 @@ def test_a_screening_in_detail_costs_the_same_whatever_its_ticket_types(anon_api
         )
     many = queries(anon_api, f"/api/v1/screenings/{screening.pk}/")
     assert few == many <= 4
+
+
+def test_the_seat_map_shows_a_layout_edit_at_once_despite_the_per_process_layout_copy(
+    anon_api, screening, django_capture_on_commit_callbacks
+):
+    from ticketing.screenings.layouts import layout_render, layout_replace
+
+    before = anon_api.get(f"/api/v1/screenings/{screening.pk}/seats/").json()
+    assert before["counts"]["blocked"] == 0
+    grid = layout_render(screening.auditorium)
+    first_row, *rest = grid.splitlines()
+    blocked_first = "x" + first_row[1:]
+    with django_capture_on_commit_callbacks(execute=True):
+        layout_replace(auditorium=screening.auditorium, text="\n".join([blocked_first, *rest]))
+    cache.clear()
+
+    after = anon_api.get(f"/api/v1/screenings/{screening.pk}/seats/").json()
+    assert after["counts"]["blocked"] == 1

@@ -25,14 +25,25 @@ class _Degrading:
         self._window_ends = (window + 1) * self.duration
         key = f"{self.key}:{window}"
         try:
-            self.cache.add(key, 0, self.duration + 1)
-            count = self.cache.incr(key)
+            count = self._increment(key, self.duration + 1)
         except ValueError:  # expired between add and incr: a fresh window
             count = 1
         except Exception as exc:
             log.warning("throttle skipped, cache unavailable: %s", exc)
             return True
         return count <= self.num_requests
+
+    def _increment(self, key: str, ttl: int) -> int:
+        backend = getattr(self.cache, "_cache", None)
+        if hasattr(backend, "get_client"):  # Django's RedisCache: INCR and EXPIRE in one trip
+            full = self.cache.make_and_validate_key(key)
+            pipe = backend.get_client(full, write=True).pipeline(transaction=False)
+            pipe.incr(full)
+            pipe.expire(full, ttl)
+            count, _ = pipe.execute()
+            return int(count)
+        self.cache.add(key, 0, ttl)  # any other cache: three calls
+        return self.cache.incr(key)
 
     def wait(self):
         return max(self._window_ends - self.timer(), 0)

@@ -14,7 +14,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ticketing import cache, errors
+from ticketing import errors
 from ticketing.inventory import holds, seatmap
 from ticketing.orders import pricing
 from ticketing.orders import services as orders
@@ -215,9 +215,9 @@ class SeatMap(APIView):
 
     @extend_schema(responses={200: SEAT_MAP, 404: ERROR})
     def get(self, request, pk: int):
-        body = cache.get(seatmap.cache_key(pk))
+        body = seatmap.cached_render(pk)
         if body is None:
-            body = seatmap.cached_json(_screening(pk))
+            raise errors.ScreeningNotFound(screening=pk)
         response = HttpResponse(body, content_type="application/json")
         response["Cache-Control"] = "max-age=1"
         return response
@@ -308,9 +308,7 @@ class OrderCreate(APIView):
             actor=_actor(request),
             **_owner(request),
         )
-        return _order_response(
-            orders.order_get(order_id=order.pk, staff=True), status.HTTP_201_CREATED
-        )
+        return _order_response(order, status.HTTP_201_CREATED)
 
 
 @extend_schema(tags=["orders"])

@@ -42,7 +42,6 @@ def claim(
     ordered = sorted(set(seat_ids))
     if not ordered:
         return set()
-    clear_dead(screening_id, ordered, now)
     rows = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(ordered))
     params: list = []
     hold_value = hold_id.hex if (hold_id is not None and connection.vendor == "sqlite") else hold_id
@@ -53,10 +52,15 @@ def claim(
         params += [screening_id, seat_id, hold_value, order_value, expires_at, now]
     sql = (
         f"INSERT INTO {TABLE} (screening_id, seat_id, hold_id, order_id, expires_at, created_at) "
-        f"VALUES {rows} ON CONFLICT (screening_id, seat_id) DO NOTHING RETURNING seat_id"
+        f"VALUES {rows} ON CONFLICT (screening_id, seat_id) DO UPDATE SET "
+        "hold_id = excluded.hold_id, order_id = excluded.order_id, "
+        "expires_at = excluded.expires_at, created_at = excluded.created_at "
+        # only over a dead claim: a live or sold one is never replaced
+        f"WHERE {TABLE}.expires_at IS NOT NULL AND {TABLE}.expires_at <= %s "
+        "RETURNING seat_id"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, _adapt(params))
+        cursor.execute(sql, _adapt([*params, now]))
         return {row[0] for row in cursor.fetchall()}
 
 

@@ -8,10 +8,12 @@ only the claim insert decides who gets a seat.
 from __future__ import annotations
 
 import json
+import time
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from ticketing import cache
@@ -87,4 +89,98 @@ def cached_json(screening: Screening) -> bytes:
     if body is None:
         body = json.dumps(build(screening), separators=(",", ":")).encode()
         cache.set(key, body, settings.MARQUEE["SEAT_MAP_CACHE_SECONDS"])
+    return body
+
+
+# ---- the read path: one query for the statuses, the layout from this process's memory ---------
+LAYOUT_SECONDS = 30.0  # another process's layout edit shows on the map within this
+_layouts: dict[int, tuple[float, list[tuple[int, str, bool]]]] = {}
+
+STATUS_SQL = f"""
+    SELECT s.auditorium_id, c.seat_id, c.expires_at IS NULL
+    FROM {Screening._meta.db_table} s
+    LEFT JOIN {SeatClaim._meta.db_table} c
+      ON c.screening_id = s.id AND (c.expires_at IS NULL OR c.expires_at > %s)
+    WHERE s.id = %s
+"""
+
+
+def _seat_saved_or_deleted(sender, instance, **kwargs) -> None:
+    layout_changed(instance.auditorium_id)
+
+
+post_save.connect(_seat_saved_or_deleted, sender=Seat, dispatch_uid="seatmap-layout-save")
+post_delete.connect(_seat_saved_or_deleted, sender=Seat, dispatch_uid="seatmap-layout-delete")
+
+
+def layout_changed(auditorium_id: int | None = None) -> None:
+    """Forget this process's copy of a layout (of all of them with no argument)."""
+    if auditorium_id is None:
+        _layouts.clear()
+    else:
+        _layouts.pop(auditorium_id, None)
+
+
+def _layout(auditorium_id: int) -> list[tuple[int, str, bool]]:
+    """[(seat id, the seat's JSON up to its status, sellable)] in map order, kept a while."""
+    now = time.monotonic()
+    hit = _layouts.get(auditorium_id)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    dumps = json.JSONEncoder(separators=(",", ":")).encode
+    rows = []
+    for seat_id, row, number, x, y, seat_type, sellable, pair_id in (
+        Seat.objects.filter(auditorium_id=auditorium_id)
+        .order_by("y", "x")
+        .values_list("id", "row_label", "number", "x", "y", "seat_type", "is_sellable", "pair_id")
+    ):
+        head = (
+            f'{{"id":{seat_id},"row":{dumps(row)},"number":{number},'
+            f'"label":{dumps(f"{row}{number}")},"x":{x},"y":{y},"type":{dumps(seat_type)},'
+            f'"pair":{dumps(pair_id)},"status":"'
+        )
+        rows.append((seat_id, head, sellable))
+    _layouts[auditorium_id] = (now + LAYOUT_SECONDS, rows)
+    return rows
+
+
+def render(screening_id: int) -> bytes | None:
+    """The map's JSON, byte for byte what `build` gives, in one query; None: no such screening."""
+    from django.db import connection
+
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(STATUS_SQL, [now, screening_id])
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    auditorium_id = rows[0][0]
+    claims = {seat_id: sold for _, seat_id, sold in rows if seat_id is not None}
+    counts = {AVAILABLE: 0, HELD: 0, SOLD: 0, BLOCKED: 0}
+    parts = []
+    for seat_id, head, sellable in _layout(auditorium_id):
+        sold = claims.get(seat_id)
+        if sold is not None:
+            status = SOLD if sold else HELD
+        elif not sellable:
+            status = BLOCKED
+        else:
+            status = AVAILABLE
+        counts[status] += 1
+        parts.append(f'{head}{status}"}}')
+    counts_json = json.dumps(counts, separators=(",", ":"))
+    return (
+        f'{{"screening":{screening_id},"auditorium":{auditorium_id},'
+        f'"generated_at":"{now.isoformat()}","counts":{counts_json},"seats":[{",".join(parts)}]}}'
+    ).encode()
+
+
+def cached_render(screening_id: int) -> bytes | None:
+    """The map's JSON from the cache when fresh, else rendered and cached; None: no such screening."""
+    key = cache_key(screening_id)
+    body = cache.get(key)
+    if body is None:
+        body = render(screening_id)
+        if body is not None:
+            cache.set(key, body, settings.MARQUEE["SEAT_MAP_CACHE_SECONDS"])
     return body

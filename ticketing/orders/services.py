@@ -87,7 +87,7 @@ def order_create(
     try:
         hold = (
             Hold.objects.select_for_update(of=("self",))
-            .select_related("screening__auditorium__cinema")
+            .select_related("screening__auditorium__cinema", "screening__film")
             .get(pk=hold_id)
         )
     except (Hold.DoesNotExist, ValueError, TypeError, ValidationError):
@@ -136,7 +136,7 @@ def order_create(
     moved = claims.attach_to_order(hold.pk, order.pk, now=timezone.now(), expires_at=expires_at)
     if moved != len(held):
         raise errors.HoldExpired(hold=str(hold.pk))  # rolls the order back
-    Ticket.objects.bulk_create(
+    tickets = Ticket.objects.bulk_create(
         Ticket(
             order=order,
             seat=line.seat,
@@ -150,6 +150,8 @@ def order_create(
         )
         for line in quote.lines
     )
+    # The answer is built from what is in hand, as order_get would fetch it: no query more.
+    _prefetched(order, "tickets", sorted(tickets, key=lambda t: t.seat_label))
     Hold.objects.filter(pk=hold.pk).update(
         status=HoldStatus.ORDERED, expires_at=expires_at, extended_at=now
     )
@@ -171,6 +173,15 @@ def _locked(queryset, order_id) -> Order:
         return queryset.select_for_update(of=("self",)).get(pk=order_id)
     except (Order.DoesNotExist, ValueError, TypeError, ValidationError):
         raise errors.OrderNotFound(order=str(order_id)) from None
+
+
+def _prefetched(instance, name: str, objects: list) -> None:
+    """Store objects as prefetch_related(name) would have fetched them."""
+    qs = getattr(instance, name).all()
+    qs._result_cache = objects
+    qs._prefetch_done = True
+    cache = getattr(instance, "_prefetched_objects_cache", {})
+    instance._prefetched_objects_cache = {**cache, name: qs}
 
 
 def _check_owner(hold: Hold, partner, session_key: str) -> None:

@@ -462,6 +462,9 @@ def layout_replace(*, auditorium: Auditorium, text: str) -> LayoutChange:
         for seat in kept
         if pairs_before[seat.row_label, seat.number] != by_key[seat.row_label, seat.number].pair_id
     }
+    from ticketing.inventory import seatmap
+
+    transaction.on_commit(lambda: seatmap.layout_changed(auditorium.pk))
     return LayoutChange(created=len(new), updated=len(changed), deleted=len(gone))
 
 

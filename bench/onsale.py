@@ -1,0 +1,469 @@
+"""The onsale rush: `make bench` (`python -m bench.onsale --help` for the knobs).
+
+1. Its own PostgreSQL database (dropped, created, migrated) and its own Redis db (flushed); a
+   cinema, screenings of 15x20 seats with an aisle, a partner key, throttles out of the way.
+2. gunicorn with the repository's gunicorn.conf.py on a free port of 127.0.0.1; wait for /healthz.
+3. Seat map reads alone, for a few seconds, on one screening: reads per second.
+4. The rush: buyers over keep-alive HTTP until every seat is sold or the time cap is reached.
+5. Integrity checks in the database; the report. Exit 1 if integrity fails or any error was seen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import platform
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from . import fixtures, integrity, load, server
+from .cpu import CpuMeter, children
+from .stats import Recorder
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/marquee_bench"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379"
+MIN_RUSH_SECONDS = 20
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python -m bench.onsale",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--buyers", type=int, default=32, help="concurrent buyers (default 32)")
+    p.add_argument("--screenings", type=int, default=20, help="screenings on sale (default 20)")
+    p.add_argument("--rows", type=int, default=15, help="rows per auditorium (default 15)")
+    p.add_argument("--seats-per-row", type=int, default=20, help="seats per row (default 20)")
+    p.add_argument(
+        "--rooms", type=int, default=6, help="auditoriums the screenings share (default 6)"
+    )
+    p.add_argument(
+        "--hot-share",
+        type=float,
+        default=0.6,
+        help="share of buyers crowding the premiere, the first screening on sale (default 0.6)",
+    )
+    p.add_argument(
+        "--duration-cap",
+        type=float,
+        default=120.0,
+        help="hard cap on the rush, seconds (default 120)",
+    )
+    p.add_argument(
+        "--read-seconds",
+        type=float,
+        default=5.0,
+        help="seat-map-only phase, seconds (default 5; 0 skips)",
+    )
+    p.add_argument(
+        "--read-clients",
+        type=int,
+        default=None,
+        help="concurrent readers in that phase (default: --buyers)",
+    )
+    p.add_argument(
+        "--workers", type=int, default=None, help="GUNICORN_WORKERS (default: gunicorn.conf.py's)"
+    )
+    p.add_argument(
+        "--threads", type=int, default=None, help="GUNICORN_THREADS (default: gunicorn.conf.py's)"
+    )
+    p.add_argument(
+        "--worker-class",
+        choices=["gthread", "sync"],
+        default=None,
+        help="GUNICORN_WORKER_CLASS (default: gunicorn.conf.py's)",
+    )
+    p.add_argument("--port", type=int, default=None, help="port on 127.0.0.1 (default: a free one)")
+    p.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
+        help="PostgreSQL database to DROP and create; its name must contain 'bench' "
+        f"(default $BENCH_DATABASE_URL or {DEFAULT_DATABASE_URL})",
+    )
+    p.add_argument(
+        "--redis-url",
+        default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL),
+        help=f"Redis server (default $BENCH_REDIS_URL or {DEFAULT_REDIS_URL})",
+    )
+    p.add_argument(
+        "--redis-db", type=int, default=9, help="Redis db number to FLUSH and use (default 9)"
+    )
+    p.add_argument(
+        "--conn-max-age", type=int, default=None, help="DATABASE_CONN_MAX_AGE for the server"
+    )
+    p.add_argument(
+        "--log-level",
+        default=os.environ.get("LOG_LEVEL", "INFO"),
+        help="the app's LOG_LEVEL in the server (default $LOG_LEVEL or INFO, as in production: "
+        "a line per hold, order and refusal, into the server log)",
+    )
+    p.add_argument("--seed", type=int, default=1, help="random seed of the buyers (default 1)")
+    p.add_argument(
+        "--json",
+        type=Path,
+        default=ROOT / "var" / "bench" / "onsale.json",
+        help="also write the figures to this JSON file (default var/bench/onsale.json)",
+    )
+    p.add_argument(
+        "--server-log",
+        type=Path,
+        default=ROOT / "var" / "bench" / "gunicorn.log",
+        help="where gunicorn's output goes (default var/bench/gunicorn.log)",
+    )
+    p.add_argument(
+        "--profile-workers",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="record each gunicorn worker with py-spy (must be on PATH) during the rush into DIR",
+    )
+    args = p.parse_args(argv)
+    if args.buyers < 1 or args.screenings < 1:
+        p.error("--buyers and --screenings must be positive")
+    return args
+
+
+def redis_url(args: argparse.Namespace) -> str:
+    parts = urlsplit(args.redis_url)
+    return urlunsplit(parts._replace(path=f"/{args.redis_db}"))
+
+
+def bench_env(args: argparse.Namespace) -> dict[str, str]:
+    env = {
+        "DJANGO_SETTINGS_MODULE": "ticketing.settings",
+        "DATABASE_URL": args.database_url,
+        "REDIS_URL": redis_url(args),
+        "CACHE_KEY_PREFIX": "marquee-bench",
+        "DJANGO_DEBUG": "0",
+        "MARQUEE_THROTTLE_PARTNER": "1000000/min",
+        "MARQUEE_THROTTLE_ANON": "1000000/min",
+        "MARQUEE_MANIFEST_STATIC": "0",
+        "LOG_LEVEL": args.log_level,
+        "PYTHONUNBUFFERED": "1",
+    }
+    if args.conn_max_age is not None:
+        env["DATABASE_CONN_MAX_AGE"] = str(args.conn_max_age)
+    return env
+
+
+# ---- report ------------------------------------------------------------------------------------
+def _ms(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{value * 1000:.1f} ms"
+
+
+def _latency_line(rec: Recorder, kind: str, label: str) -> str:
+    s = rec.summary(kind)
+    return f"  {label:<16} n={s.count:<7} p50 {_ms(s.p50):>9}  p95 {_ms(s.p95):>9}  p99 {_ms(s.p99):>9}  max {_ms(s.max):>9}"
+
+
+def machine_facts() -> dict:
+    facts = {"nproc": os.cpu_count(), "python": platform.python_version()}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                facts["cpu"] = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                facts["memory_gib"] = round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    return facts
+
+
+def print_report(*, args, scenario, facts, read, rush, cpu, check, versions) -> dict:
+    rec = rush.recorder
+    d = rush.duration
+    out = print
+    out("")
+    out("== Marquee onsale rush " + "=" * 60)
+    out(
+        f"machine      {facts.get('nproc')} CPUs ({facts.get('cpu', '?')}), {facts.get('memory_gib', '?')} GiB; "
+        f"{versions.get('postgres', '?')}; Redis {versions.get('redis', '?')}; Python {facts['python']}"
+    )
+    out(f"server       gunicorn {versions.get('gunicorn_config')}")
+    out(
+        f"scenario     {len(scenario.screening_ids)} screenings x {scenario.capacity[scenario.screening_ids[0]]} seats "
+        f"= {scenario.total_capacity} seats; {rush.buyers} buyers, {args.hot_share:.0%} crowding the premiere"
+    )
+    if read is not None:
+        r = read.recorder
+        out("")
+        out(
+            f"-- seat map reads alone: {read.clients} clients on one screening for {read.duration:.1f} s"
+        )
+        out(f"  reads/s          {read.reads / read.duration:,.0f}   (errors {r.error_count})")
+        out(_latency_line(r, "seatmap", "seat map read"))
+    out("")
+    out(f"-- rush: {d:.1f} s{' (TIME CAP REACHED)' if rush.timed_out else ''}")
+    out(f"  holds/s          {rec.holds / d:,.1f}   ({rec.holds} holds, {rec.seats_held} seats)")
+    out(
+        f"  orders/s         {rec.orders / d:,.1f}   ({rec.orders} orders, {rec.seats_ordered} tickets)"
+    )
+    requests = sum(rec.statuses.values())
+    out(f"  requests/s       {requests / d:,.1f}   ({requests} requests)")
+    out(_latency_line(rec, "seatmap", "seat map read"))
+    out(_latency_line(rec, "hold", "hold write"))
+    out(_latency_line(rec, "order", "order write"))
+    conflicts = ", ".join(f"{k}/{c}: {n}" for (k, c), n in sorted(rec.conflicts.items())) or "none"
+    out(f"  conflicts (409)  {rec.conflict_count}   ({conflicts})")
+    out(f"  errors           {rec.error_count}   {dict(rec.errors) if rec.errors else ''}")
+    for sample in rec.error_samples[:5]:
+        out(f"    e.g. {sample}")
+    out(
+        f"  abandoned purchases (gave up after {load.MAX_ATTEMPTS} tries): {rec.purchases_abandoned}"
+    )
+    premiere = scenario.screening_ids[0]
+    if premiere in rush.board.finished_at:
+        out(f"  premiere sold out after {rush.board.finished_at[premiere]:.1f} s")
+    if cpu:
+        out(
+            f"  CPU seconds      gunicorn {cpu['gunicorn_workers_cpu_s']}, postgres {cpu['postgres_cpu_s']}, "
+            f"redis {cpu['redis_cpu_s']}, load generator {cpu['loadgen_cpu_s']}, "
+            f"other processes {cpu['other_processes_cpu_s']} "
+            f"(machine {cpu['machine_busy_pct']}% busy of {cpu['machine_cores']} cores)"
+        )
+    out("")
+    out("-- integrity")
+    out(
+        f"  seats taken      {check.claimed} of {check.capacity} ({100 * check.claimed / max(check.capacity, 1):.1f}%): "
+        f"{check.pending} in orders awaiting payment, {check.sold} paid, {check.held} only held"
+    )
+    out(
+        f"  orders           {check.orders_live} live, {check.tickets_live} tickets; "
+        f"{check.holds_active} holds not turned into orders"
+    )
+    for name in check.passed:
+        out(f"  ok    {name}")
+    for failure in check.failures:
+        out(f"  FAIL  {failure}")
+    if d < MIN_RUSH_SECONDS and not rush.timed_out:
+        out(
+            f"  note: the rush lasted under {MIN_RUSH_SECONDS} s; raise --screenings for steadier figures"
+        )
+    read_errors = read.recorder.error_count if read is not None else 0
+    verdict = "PASS" if check.ok and rec.error_count == 0 and read_errors == 0 else "FAIL"
+    out("")
+    out(f"result: {verdict}")
+
+    figures = {
+        "machine": facts,
+        "versions": versions,
+        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "capacity": scenario.total_capacity,
+        "read_phase": None
+        if read is None
+        else {
+            "clients": read.clients,
+            "seconds": round(read.duration, 2),
+            "reads_per_s": round(read.reads / read.duration, 1),
+            "latency": read.recorder.summary("seatmap").as_ms(),
+            "errors": read.recorder.error_count,
+        },
+        "rush": {
+            "seconds": round(d, 2),
+            "timed_out": rush.timed_out,
+            "buyers": rush.buyers,
+            "holds": rec.holds,
+            "holds_per_s": round(rec.holds / d, 1),
+            "orders": rec.orders,
+            "orders_per_s": round(rec.orders / d, 1),
+            "requests_per_s": round(requests / d, 1),
+            "seatmap": rec.summary("seatmap").as_ms(),
+            "hold": rec.summary("hold").as_ms(),
+            "order": rec.summary("order").as_ms(),
+            "conflicts": rec.conflict_count,
+            "errors": rec.error_count,
+            "abandoned": rec.purchases_abandoned,
+            "cpu": cpu,
+        },
+        "integrity": {
+            "ok": check.ok,
+            "failures": check.failures,
+            "claimed": check.claimed,
+            "pending": check.pending,
+            "sold": check.sold,
+            "held": check.held,
+            "capacity": check.capacity,
+        },
+        "result": verdict,
+    }
+    return figures
+
+
+def versions() -> dict:
+    out = {}
+    try:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            out["postgres"] = "PostgreSQL " + cursor.fetchone()[0].split()[0]
+        connection.close()
+    except Exception as exc:  # a report without it is still a report
+        out["postgres"] = f"? ({exc})"
+    try:
+        import redis
+
+        client = redis.Redis.from_url(os.environ["REDIS_URL"])
+        out["redis"] = client.info("server")["redis_version"]
+        client.close()
+    except Exception as exc:
+        out["redis"] = f"? ({exc})"
+    return out
+
+
+def gunicorn_config(args: argparse.Namespace) -> str:
+    """What gunicorn.conf.py resolves to with the bench's overrides."""
+    env = dict(os.environ)
+    for name, value in (
+        ("GUNICORN_WORKERS", args.workers),
+        ("GUNICORN_THREADS", args.threads),
+        ("GUNICORN_WORKER_CLASS", args.worker_class),
+    ):
+        if value:
+            env[name] = str(value)
+    code = (
+        "import runpy; c = runpy.run_path('gunicorn.conf.py'); "
+        "print(f\"{c['worker_class']}, {c['workers']} workers x {c['threads']} threads, keepalive {c['keepalive']}s\")"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    return done.stdout.strip() or done.stderr.strip()[-200:]
+
+
+# ---- the run -----------------------------------------------------------------------------------
+def _start_profilers(directory: Path, master_pid: int, seconds: float) -> list[subprocess.Popen]:
+    directory.mkdir(parents=True, exist_ok=True)
+    procs = []
+    for pid in children(master_pid):
+        out = directory / f"worker-{pid}.speedscope.json"
+        procs.append(
+            subprocess.Popen(
+                [
+                    "py-spy",
+                    "record",
+                    "--pid",
+                    str(pid),
+                    "--duration",
+                    str(int(seconds)),
+                    "--rate",
+                    "200",
+                    "--format",
+                    "speedscope",
+                    "--output",
+                    str(out),
+                    "--nonblocking",
+                    "--gil",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+    return procs
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    env = bench_env(args)
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    dbname = fixtures.check_local_database(args.database_url)
+
+    t0 = time.monotonic()
+    print(f"bench: resetting database {dbname} and Redis db {args.redis_db}", flush=True)
+    fixtures.reset_database(args.database_url)
+    fixtures.flush_redis(env["REDIS_URL"])
+
+    import django
+
+    django.setup()
+    fixtures.migrate()
+    layout = fixtures.Layout(rows=args.rows, per_row=args.seats_per_row)
+    scenario = fixtures.seed(screenings=args.screenings, layout=layout, rooms=args.rooms)
+    facts = machine_facts()
+    vers = versions()
+    vers["gunicorn_config"] = gunicorn_config(args)
+    print(
+        f"bench: {len(scenario.screening_ids)} screenings, {scenario.total_capacity} seats, "
+        f"set up in {time.monotonic() - t0:.1f} s; starting gunicorn ({vers['gunicorn_config']})",
+        flush=True,
+    )
+
+    read_result = None
+    with server.running(
+        env=env,
+        log_path=args.server_log,
+        workers=args.workers,
+        threads=args.threads,
+        worker_class=args.worker_class,
+        port=args.port,
+    ) as (base_url, proc):
+        print(f"bench: serving on {base_url}", flush=True)
+        if args.read_seconds > 0:
+            # The last screening: nobody buys it before the rush, so its map stays cached.
+            read_result = asyncio.run(
+                load.read_only(
+                    base_url=base_url,
+                    api_key=scenario.api_key,
+                    screening_id=scenario.screening_ids[-1],
+                    clients=args.read_clients or args.buyers,
+                    seconds=args.read_seconds,
+                )
+            )
+            print(
+                f"bench: seat map alone: {read_result.reads / read_result.duration:,.0f} reads/s",
+                flush=True,
+            )
+        meter = CpuMeter(proc.pid, dbname, env["REDIS_URL"])
+        meter.start()
+        profilers = []
+        if args.profile_workers:
+            profilers = _start_profilers(args.profile_workers, proc.pid, min(args.duration_cap, 60))
+        print(f"bench: the rush: {args.buyers} buyers (cap {args.duration_cap:.0f} s)", flush=True)
+        rush = asyncio.run(
+            load.rush(
+                base_url=base_url,
+                api_key=scenario.api_key,
+                screening_ids=scenario.screening_ids,
+                buyers=args.buyers,
+                hot_share=args.hot_share,
+                duration_cap=args.duration_cap,
+                seed=args.seed,
+            )
+        )
+        cpu = meter.stop()
+        for p in profilers:
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)  # py-spy writes what it has on Ctrl-C
+            p.wait()
+    clean = rush.recorder.error_count == 0
+    check = integrity.check(seats_held_by_client=rush.recorder.seats_held, clean_run=clean)
+    figures = print_report(
+        args=args,
+        scenario=scenario,
+        facts=facts,
+        read=read_result,
+        rush=rush,
+        cpu=cpu,
+        check=check,
+        versions=vers,
+    )
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(figures, indent=2, default=str))
+    return 0 if figures["result"] == "PASS" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -45,51 +45,8 @@ def live_claims(screening_id: int, now=None) -> dict[int, bool]:
 
 
 def build(screening: Screening) -> dict:
-    """The map as the API returns it: two queries whatever the number of seats."""
-    claims = live_claims(screening.pk)
-    seats = Seat.objects.filter(auditorium_id=screening.auditorium_id).values_list(
-        "id", "row_label", "number", "x", "y", "seat_type", "is_sellable", "pair_id"
-    )
-    out = []
-    counts = {AVAILABLE: 0, HELD: 0, SOLD: 0, BLOCKED: 0}
-    for seat_id, row, number, x, y, seat_type, sellable, pair_id in seats:
-        if seat_id in claims:
-            status = SOLD if claims[seat_id] else HELD
-        elif not sellable:
-            status = BLOCKED
-        else:
-            status = AVAILABLE
-        counts[status] += 1
-        out.append(
-            {
-                "id": seat_id,
-                "row": row,
-                "number": number,
-                "label": f"{row}{number}",
-                "x": x,
-                "y": y,
-                "type": seat_type,
-                "pair": pair_id,
-                "status": status,
-            }
-        )
-    return {
-        "screening": screening.pk,
-        "auditorium": screening.auditorium_id,
-        "generated_at": timezone.now().isoformat(),
-        "counts": counts,
-        "seats": out,
-    }
-
-
-def cached_json(screening: Screening) -> bytes:
-    """The map serialised, from the cache when fresh."""
-    key = cache_key(screening.pk)
-    body = cache.get(key)
-    if body is None:
-        body = json.dumps(build(screening), separators=(",", ":")).encode()
-        cache.set(key, body, settings.MARQUEE["SEAT_MAP_CACHE_SECONDS"])
-    return body
+    """The map as the API returns it, decoded (for callers that want to look inside)."""
+    return json.loads(render(screening.pk))
 
 
 # ---- the read path: one query for the statuses, the layout from this process's memory ---------

@@ -44,7 +44,8 @@ demo: migrate
 run: demo
 	$(PY) manage.py collectstatic --noinput -v0
 	@echo "Marquee on http://$(HOST):$(PORT)/  (admin: /admin/, API docs: /api/docs/)"
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py runserver $(HOST):$(PORT)
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} MARQUEE_SITE_URL=$${MARQUEE_SITE_URL:-http://$(HOST):$(PORT)} \
+		$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: setup
 	@bash scripts/services.sh

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -129,14 +128,7 @@ def refund_create(
     different sum (never more than was paid and not yet refunded). The seats of the refunded
     tickets go back on sale at once; when no ticket is left the order becomes `refunded`.
     """
-    try:
-        order = (
-            Order.objects.select_for_update(of=("self",))
-            .select_related("screening")
-            .get(pk=order_id)
-        )
-    except (Order.DoesNotExist, ValueError, TypeError, ValidationError):
-        raise errors.OrderNotFound(order=str(order_id)) from None
+    order = orders.order_lock(order_id)
     payment = (
         Payment.objects.select_for_update()
         .filter(order=order, status__in=PAID)
@@ -297,10 +289,7 @@ def order_cancel_or_refund(*, order_id, actor: str, reason: str = "") -> Order:
     """What a buyer's "cancel" means, decided with the order locked (a payment's webhook may be
     committing at this moment): a paid order of ours is refunded per the cinema's policy; any
     other order is cancelled by the orders service."""
-    try:
-        order = Order.objects.select_for_update(of=("self",)).get(pk=order_id)
-    except (Order.DoesNotExist, ValueError, TypeError, ValidationError):
-        raise errors.OrderNotFound(order=str(order_id)) from None
+    order = orders.order_lock(order_id)
     if order.status == OrderStatus.PAID and paid_through_provider(order_id=order.pk):
         return order_cancel_by_buyer(order_id=order.pk, actor=actor, reason=reason)
     return orders.order_cancel(order_id=order.pk, actor=actor, reason=reason)

@@ -16,7 +16,6 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from ticketing import errors
@@ -48,17 +47,6 @@ def _provider(name: str, *, for_webhook: bool = False):
         raise errors.UnknownProvider(provider=name, enabled=providers.enabled()) from None
 
 
-def _lock_order(order_id) -> Order:
-    try:
-        return (
-            Order.objects.select_for_update(of=("self",))
-            .select_related("screening__auditorium__cinema")
-            .get(pk=order_id)
-        )
-    except (Order.DoesNotExist, ValueError, TypeError, ValidationError):
-        raise errors.OrderNotFound(order=str(order_id)) from None
-
-
 # ---- start -----------------------------------------------------------------------------------
 @transaction.atomic
 def payment_start(*, order_id, provider_name: str | None = None, return_url: str, actor: str):
@@ -69,7 +57,7 @@ def payment_start(*, order_id, provider_name: str | None = None, return_url: str
     paid by whichever succeeds first, the others are refunded if they succeed too.
     """
     provider = _provider(provider_name or providers.enabled()[0])
-    order = _lock_order(order_id)
+    order = orders.order_lock(order_id)
     if order.effective_status != OrderStatus.PENDING_PAYMENT:
         raise errors.PaymentNotAllowed(
             f"An order that is {order.effective_status} cannot be paid.",
@@ -178,7 +166,7 @@ def _event_process(*, provider, event: Event) -> WebhookResult:
             event.provider_ref,
         )
         raise errors.UnknownPayment(provider=name, payment=event.provider_ref)
-    order = _lock_order(order_id)
+    order = orders.order_lock(order_id)
     payment = Payment.objects.select_for_update().get(
         provider=name, provider_ref=event.provider_ref
     )
@@ -267,7 +255,7 @@ def order_settle(*, order_id, partner, partner_reference: str, actor: str) -> Or
     """A platform partner took the money itself: the order becomes paid with its reference and
     the partner's commission. Settling again with the same reference is a no-op."""
     order = orders.order_get(order_id=order_id, partner=partner)
-    order = _lock_order(order.pk)
+    order = orders.order_lock(order.pk)
     if order.status == OrderStatus.PAID and order.partner_reference == partner_reference:
         return order
     if order.status == OrderStatus.PAID:

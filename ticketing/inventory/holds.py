@@ -189,12 +189,17 @@ def hold_get(*, hold_id, partner=None, session_key: str = "") -> Hold:
         hold = qs.get(pk=hold_id)
     except (Hold.DoesNotExist, ValueError, TypeError, ValidationError):
         raise errors.HoldNotFound(hold=str(hold_id)) from None
+    hold_check_owner(hold, partner=partner, session_key=session_key)
+    return hold
+
+
+def hold_check_owner(hold: Hold, *, partner=None, session_key: str = "") -> None:
+    """Another buyer's hold is answered as not found: its existence is not theirs to learn."""
     if partner is not None:
         if hold.partner_id != partner.pk:
-            raise errors.HoldNotFound(hold=str(hold_id))
+            raise errors.HoldNotFound(hold=str(hold.pk))
     elif not session_key or hold.session_key != session_key:
-        raise errors.HoldNotFound(hold=str(hold_id))
-    return hold
+        raise errors.HoldNotFound(hold=str(hold.pk))
 
 
 @transaction.atomic

@@ -18,7 +18,7 @@ from django.utils import timezone
 from ticketing import errors
 from ticketing.db import retry_on_conflict
 from ticketing.inventory import claims, seatmap
-from ticketing.inventory.holds import extended_expiry
+from ticketing.inventory.holds import extended_expiry, hold_check_owner
 from ticketing.inventory.models import Hold, HoldStatus, SeatClaim
 from ticketing.outbox.services import message_add
 
@@ -92,7 +92,7 @@ def order_create(
         )
     except (Hold.DoesNotExist, ValueError, TypeError, ValidationError):
         raise errors.HoldNotFound(hold=str(hold_id)) from None
-    _check_owner(hold, partner, session_key)
+    hold_check_owner(hold, partner=partner, session_key=session_key)
     if hold.status == HoldStatus.ORDERED:
         raise errors.HoldNotActive(hold=str(hold.pk), status=hold.status, order=_order_of(hold))
     if hold.status != HoldStatus.ACTIVE or hold.expires_at <= now:
@@ -168,9 +168,15 @@ def order_create(
     return order
 
 
-def _locked(queryset, order_id) -> Order:
+def order_lock(order_id) -> Order:
+    """The order, locked for the rest of the transaction (its screening, auditorium and cinema
+    read along), or OrderNotFound. Every service that changes an order takes this lock first."""
     try:
-        return queryset.select_for_update(of=("self",)).get(pk=order_id)
+        return (
+            Order.objects.select_for_update(of=("self",))
+            .select_related("screening__auditorium__cinema")
+            .get(pk=order_id)
+        )
     except (Order.DoesNotExist, ValueError, TypeError, ValidationError):
         raise errors.OrderNotFound(order=str(order_id)) from None
 
@@ -182,14 +188,6 @@ def _prefetched(instance, name: str, objects: list) -> None:
     qs._prefetch_done = True
     cache = getattr(instance, "_prefetched_objects_cache", {})
     instance._prefetched_objects_cache = {**cache, name: qs}
-
-
-def _check_owner(hold: Hold, partner, session_key: str) -> None:
-    if partner is not None:
-        if hold.partner_id != partner.pk:
-            raise errors.HoldNotFound(hold=str(hold.pk))
-    elif not session_key or hold.session_key != session_key:
-        raise errors.HoldNotFound(hold=str(hold.pk))
 
 
 def _order_of(hold: Hold) -> str | None:
@@ -225,7 +223,7 @@ def order_mark_paid(*, order_id, actor: str, reason: str = "payment confirmed") 
     if they are still free; if any was taken, `SeatsLost` is raised and nothing changes, so the
     payment layer refunds. Never a paid order without its seats.
     """
-    order = _locked(Order.objects.select_related("screening"), order_id)
+    order = order_lock(order_id)
     if order.status == OrderStatus.PAID:
         return order
     if order.status not in (OrderStatus.PENDING_PAYMENT, OrderStatus.EXPIRED):
@@ -267,7 +265,7 @@ def order_cancel(*, order_id, actor: str, reason: str = "") -> Order:
     A pending order is simply cancelled. A paid order can be cancelled until its screening
     starts; giving the money back is the payment layer's part (see docs/architecture.md).
     """
-    order = _locked(Order.objects.select_related("screening"), order_id)
+    order = order_lock(order_id)
     if order.status == OrderStatus.CANCELLED:
         return order
     if (
@@ -301,7 +299,7 @@ def order_mark_refunded(*, order_id, actor: str, reason: str = "refunded") -> Or
     an unpaid final status: a pending one is cancelled and its claims released, an expired one
     stays expired; either way the history says why.
     """
-    order = _locked(Order.objects.select_related("screening"), order_id)
+    order = order_lock(order_id)
     if order.status == OrderStatus.REFUNDED:
         return order
     if order.status == OrderStatus.PAID:

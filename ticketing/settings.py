@@ -41,12 +41,14 @@ INSTALLED_APPS = [
     "ticketing.outbox",
     "ticketing.api",
     "payments",
+    "ticketing.storefront",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -69,6 +71,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "ticketing.storefront.context.site",
             ],
         },
     },
@@ -169,9 +173,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("fr", "Français"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+LOGIN_URL = "storefront:login"
+LOGIN_REDIRECT_URL = "storefront:account"
+LOGOUT_REDIRECT_URL = "storefront:home"
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -201,6 +212,10 @@ MARQUEE = {
     "HOLD_HARD_CAP_SECONDS": env_int("MARQUEE_HOLD_HARD_CAP_SECONDS", 1200),
     "SWEEP_BATCH_SIZE": env_int("MARQUEE_SWEEP_BATCH_SIZE", 500),
     "SEAT_MAP_CACHE_SECONDS": env_int("MARQUEE_SEAT_MAP_CACHE_SECONDS", 1),
+    # How often the storefront's seat map asks for fresh statuses (milliseconds).
+    "SEAT_MAP_POLL_MS": env_int("MARQUEE_SEAT_MAP_POLL_MS", 3000),
+    # The storefront marks a showtime "almost full" at this share of its seats taken.
+    "ALMOST_FULL_RATIO": 0.8,
     # A retry with the same Idempotency-Key is answered from the record for this long.
     "IDEMPOTENCY_KEY_HOURS": env_int("MARQUEE_IDEMPOTENCY_KEY_HOURS", 24),
 }

@@ -1,16 +1,17 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from ticketing.health import health
-from ticketing.screenings.views import home
 
 handler400 = "ticketing.api.errors.bad_request"
 handler404 = "ticketing.api.errors.not_found"
 handler500 = "ticketing.api.errors.server_error"
 
 urlpatterns = [
-    path("", home, name="home"),
+    path("", include("ticketing.storefront.urls")),
+    path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("ticketing.api.urls")),
     path("orders/", include("ticketing.orders.urls")),

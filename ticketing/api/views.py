@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, time, timedelta
 
 from django.db.models import Count, Q
@@ -14,7 +13,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ticketing import errors
+from ticketing import buyers, errors
 from ticketing.inventory import holds, seatmap
 from ticketing.orders import pricing
 from ticketing.orders import services as orders
@@ -51,10 +50,7 @@ def _owner(request) -> dict:
     partner = getattr(request.user, "partner", None)
     if partner is not None:
         return {"partner": partner}
-    if not request.session.session_key:
-        request.session.save()
-    # Stored hashed: a leaked holds table must not hand out live session ids.
-    return {"session_key": hashlib.sha256(request.session.session_key.encode()).hexdigest()}
+    return {"session_key": buyers.browser_key(request)}
 
 
 def _actor(request) -> str:

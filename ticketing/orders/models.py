@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class OrderStatus(models.TextChoices):
-    PENDING_PAYMENT = "pending_payment", "Pending payment"
-    PAID = "paid", "Paid"
-    CANCELLED = "cancelled", "Cancelled"
-    REFUNDED = "refunded", "Refunded"
-    EXPIRED = "expired", "Expired"
+    PENDING_PAYMENT = "pending_payment", _("Pending payment")
+    PAID = "paid", _("Paid")
+    CANCELLED = "cancelled", _("Cancelled")
+    REFUNDED = "refunded", _("Refunded")
+    EXPIRED = "expired", _("Expired")
 
 
 class Order(models.Model):
@@ -27,6 +29,14 @@ class Order(models.Model):
     )
     partner = models.ForeignKey(
         "partners.Partner", null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="orders",
+        help_text="The signed-in buyer, if they were signed in; guests have none.",
     )
     customer_email = models.EmailField()
     customer_name = models.CharField(max_length=120)

@@ -76,6 +76,7 @@ def order_create(
     session_key: str = "",
     promo_code: str = "",
     language: str = "en",
+    user=None,
     actor: str,
 ) -> Order:
     """Turn a live hold into an order awaiting payment, priced here, never by the caller.
@@ -122,6 +123,7 @@ def order_create(
         screening=screening,
         hold=hold,
         partner=partner,
+        user=user if user is not None and user.is_authenticated else None,
         customer_email=customer_email,
         customer_name=customer_name,
         language=language,

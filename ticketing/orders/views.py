@@ -44,14 +44,11 @@ def order_page(request, token: str):
         return _render_order(request, order, token)
 
 
-def _render_order(request, order: Order, token: str) -> HttpResponse:
-    screening = order.screening
-    cinema = screening.auditorium.cinema
-    starts = timezone.localtime(screening.starts_at, cinema.tz)
-    status = order.effective_status
-    valid = status == OrderStatus.PAID
+def ticket_rows(order: Order) -> list[dict]:
+    """The order's tickets as the buyer sees them, with a QR code for each valid one."""
+    valid = order.effective_status == OrderStatus.PAID
     qr_label = _("QR code of the ticket for seat %(seat)s")
-    tickets = [
+    return [
         {
             "seat": t.seat_label,
             "type": t.ticket_type_name,
@@ -67,6 +64,15 @@ def _render_order(request, order: Order, token: str) -> HttpResponse:
         }
         for t in order.tickets.all()
     ]
+
+
+def _render_order(request, order: Order, token: str) -> HttpResponse:
+    screening = order.screening
+    cinema = screening.auditorium.cinema
+    starts = timezone.localtime(screening.starts_at, cinema.tz)
+    status = order.effective_status
+    valid = status == OrderStatus.PAID
+    tickets = ticket_rows(order)
     context = {
         "order": order,
         "status": status,

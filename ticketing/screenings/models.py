@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 def validate_time_zone(value: str) -> None:
@@ -69,11 +70,11 @@ class Auditorium(models.Model):
 
 
 class SeatType(models.TextChoices):
-    STANDARD = "standard", "Standard"
-    PREMIUM = "premium", "Premium"
-    WHEELCHAIR = "wheelchair", "Wheelchair space"
-    COMPANION = "companion", "Companion"
-    COUPLE = "couple", "Couple"
+    STANDARD = "standard", _("Standard")
+    PREMIUM = "premium", _("Premium")
+    WHEELCHAIR = "wheelchair", _("Wheelchair space")
+    COMPANION = "companion", _("Companion")
+    COUPLE = "couple", _("Couple")
 
 
 class Seat(models.Model):
@@ -132,14 +133,14 @@ class Film(models.Model):
 
 
 class ScreeningFormat(models.TextChoices):
-    TWO_D = "2D", "2D"
-    THREE_D = "3D", "3D"
-    IMAX = "IMAX", "IMAX"
+    TWO_D = "2D", _("2D")
+    THREE_D = "3D", _("3D")
+    IMAX = "IMAX", _("IMAX")
 
 
 class ScreeningStatus(models.TextChoices):
-    SCHEDULED = "scheduled", "Scheduled"
-    CANCELLED = "cancelled", "Cancelled"
+    SCHEDULED = "scheduled", _("Scheduled")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class Screening(models.Model):

@@ -1,0 +1,56 @@
+/* Marquee: small progressive enhancements shared by every page. The pages work without it. */
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+
+  /* A hold's countdown: mm:ss until the seats are released; then say so plainly and stop the
+     forms that would fail. The server decides; this only tells the buyer in time. */
+  function startCountdown(box) {
+    var expires = Date.parse(box.getAttribute("data-expires"));
+    var clock = box.querySelector("[data-countdown-clock]");
+    var expired = document.querySelector("[data-countdown-expired]");
+    var warned = false;
+    if (isNaN(expires) || !clock) { return; }
+    function tick() {
+      var left = Math.max(0, Math.round((expires - Date.now()) / 1000));
+      clock.textContent = Math.floor(left / 60) + ":" + pad(left % 60);
+      if (left <= 60 && !warned) { box.classList.add("urgent"); box.setAttribute("aria-live", "polite"); warned = true; }
+      if (left === 0) {
+        window.clearInterval(timer);
+        box.hidden = true;
+        document.querySelectorAll("[data-countdown-scope]").forEach(function (form) {
+          form.hidden = true;
+          form.querySelectorAll("button, input, select").forEach(function (el) { el.disabled = true; });
+        });
+        if (expired) { expired.hidden = false; var link = expired.querySelector("a"); if (link) { link.focus(); } }
+        document.dispatchEvent(new CustomEvent("marquee:hold-expired"));
+      }
+    }
+    var timer = window.setInterval(tick, 1000);
+    tick();
+  }
+  document.querySelectorAll("[data-countdown]").forEach(startCountdown);
+
+  /* Money as the page's language writes it (the server does the same with CLDR data). */
+  window.marqueeMoney = function (amount, currency, language) {
+    var digits = new Intl.NumberFormat("en", { style: "currency", currency: currency }).resolvedOptions().maximumFractionDigits;
+    var locale = { "en": "en-GB", "fr": "fr-FR", "zh-hans": "zh-Hans-CN" }[language] || language;
+    return new Intl.NumberFormat(locale, { style: "currency", currency: currency }).format(amount / Math.pow(10, digits));
+  };
+
+  /* The price of a set of tickets, as the server prices it: ticket type price, seat-type
+     surcharge, booking fee per ticket with a cap. The server's price is the one charged. */
+  window.marqueeQuote = function (config, lines) {
+    var prices = {};
+    config.ticketTypes.forEach(function (t) { prices[t.id] = t.price; });
+    var subtotal = 0;
+    lines.forEach(function (line) {
+      subtotal += (prices[line.type] || 0) + (config.surcharges[line.seatType] || 0);
+    });
+    var fee = config.bookingFee * lines.length;
+    if (config.bookingFeeCap !== null && config.bookingFeeCap !== undefined) { fee = Math.min(fee, config.bookingFeeCap); }
+    return { subtotal: subtotal, fee: fee, total: subtotal + fee };
+  };
+})();

@@ -1,0 +1,320 @@
+"""From chosen seats to paid tickets: hold, checkout, payment, confirmation.
+
+Every change goes through the services (holds, orders, payments), with the browser identified by
+its buyer token (`ticketing.buyers`). A refresh or a second click never books twice: a hold is
+replaced, not added to; an order is made once per hold; a payment is started only for a
+pending order.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django import forms
+from django.contrib import messages as flash
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from payments import services as payments
+from payments.models import PaymentStatus
+from ticketing import buyers, errors
+from ticketing.inventory import holds
+from ticketing.inventory.models import Hold, HoldStatus
+from ticketing.orders import pricing
+from ticketing.orders import services as orders
+from ticketing.orders import tickets as eticket
+from ticketing.orders.models import Order, OrderStatus
+from ticketing.orders.views import ticket_rows
+from ticketing.screenings.models import Seat
+
+from . import messages, selectors
+from .views import screening_context
+
+log = logging.getLogger(__name__)
+TYPES_SESSION = "marquee_ticket_types"  # {hold id: {seat id: ticket type id}} chosen on the map
+
+
+def _int_list(values: list[str]) -> list[int] | None:
+    try:
+        return [int(v) for v in values]
+    except (TypeError, ValueError):
+        return None
+
+
+def _remember_types(request: HttpRequest, hold: Hold) -> None:
+    chosen = {}
+    for seat_id in hold.seat_ids:
+        value = request.POST.get(f"type_{seat_id}", "")
+        if value.isdigit():
+            chosen[str(seat_id)] = int(value)
+    stored = request.session.get(TYPES_SESSION, {})
+    stored = dict(list(stored.items())[-9:])  # a few recent holds are plenty
+    stored[str(hold.pk)] = chosen
+    request.session[TYPES_SESSION] = stored
+
+
+# ---- hold ------------------------------------------------------------------------------------
+@require_POST
+def hold_seats(request: HttpRequest, pk: int) -> HttpResponse:
+    """Hold the seats ticked on the map, or the best N together. A buyer's earlier live hold on
+    the same screening is given back first: choosing again replaces it."""
+    screening = selectors.screening_for_page(pk)
+    if screening is None:
+        raise Http404("No such screening.")
+    key = buyers.browser_key(request)
+    best = "quantity" in request.POST and request.POST.get("mode") == "best"
+    seat_ids = None if best else _int_list(request.POST.getlist("seat"))
+    quantity = None
+    if best:
+        quantity = (_int_list([request.POST.get("quantity", "")]) or [0])[0]
+    selected = set(seat_ids or [])
+
+    def again(message: str, status: int, taken=()):
+        context = screening_context(
+            request, screening, error=message, selected=selected - set(taken), taken=set(taken)
+        )
+        return render(request, "storefront/screening.html", context, status=status)
+
+    if seat_ids is None and not best:
+        return again(str(messages.PLAIN["invalid"]), 400)
+    previous = selectors.live_hold_for(screening.pk, key)
+    try:
+        if previous is not None:
+            holds.hold_release(hold=previous)
+        hold = holds.hold_create(
+            screening_id=screening.pk, seat_ids=seat_ids, quantity=quantity, session_key=key
+        )
+    except errors.SeatUnavailable as exc:
+        taken = exc.details.get("seats") or []
+        labels = dict(Seat.objects.filter(pk__in=taken).values_list("pk", "row_label"))
+        numbers = dict(Seat.objects.filter(pk__in=taken).values_list("pk", "number"))
+        names = [f"{labels[s]}{numbers[s]}" for s in taken if s in labels]
+        log.info("storefront hold refused on screening %s: taken %s", screening.pk, names)
+        text = messages.seats_taken(names) if names else messages.explain(exc)
+        return again(text, 409, taken)
+    except (errors.InvalidRequest, errors.NoSeatsTogether, errors.ScreeningNotOnSale) as exc:
+        status = 409 if isinstance(exc, errors.NoSeatsTogether | errors.ScreeningNotOnSale) else 400
+        return again(messages.explain(exc), status)
+    _remember_types(request, hold)
+    return redirect("storefront:checkout", hold_id=hold.pk)
+
+
+# ---- checkout --------------------------------------------------------------------------------
+class CheckoutForm(forms.Form):
+    name = forms.CharField(label=_("Full name"), max_length=120)
+    email = forms.EmailField(label=_("Email"), help_text=_("Your tickets are sent here."))
+
+    def __init__(self, *args, seats: list[Seat], ticket_types: list[dict], initial_types, **kw):
+        super().__init__(*args, **kw)
+        choices = [(str(t["id"]), t["name"]) for t in ticket_types]
+        self.seats = seats
+        for seat in seats:
+            self.fields[f"type_{seat.pk}"] = forms.TypedChoiceField(
+                label=seat.label,
+                choices=choices,
+                coerce=int,
+                initial=str(initial_types.get(str(seat.pk), choices[0][0] if choices else "")),
+            )
+
+    def type_fields(self):
+        return [(seat, self[f"type_{seat.pk}"]) for seat in self.seats]
+
+    def tickets(self) -> list[tuple[int, int]]:
+        return [(seat.pk, self.cleaned_data[f"type_{seat.pk}"]) for seat in self.seats]
+
+
+def _owned_hold(request: HttpRequest, hold_id) -> Hold:
+    try:
+        return holds.hold_get(hold_id=hold_id, session_key=buyers.browser_key(request))
+    except errors.HoldNotFound:
+        raise Http404("No such hold.") from None
+
+
+def _expired(request: HttpRequest, hold: Hold) -> HttpResponse:
+    context = {"screening": hold.screening, "film": hold.screening.film}
+    return render(request, "storefront/hold_expired.html", context, status=410)
+
+
+def _done_url(order: Order) -> str:
+    return reverse("storefront:done", args=[eticket.order_token(order)])
+
+
+@require_http_methods(["GET", "POST"])
+def checkout(request: HttpRequest, hold_id) -> HttpResponse:
+    hold = _owned_hold(request, hold_id)
+    if hold.status == HoldStatus.ORDERED:
+        order = Order.objects.filter(hold=hold).first()
+        if order is not None:
+            return redirect(_done_url(order))
+    if hold.status != HoldStatus.ACTIVE or hold.expires_at <= timezone.now():
+        return _expired(request, hold)
+
+    screening = hold.screening
+    prices = selectors.price_list(screening)
+    seats = sorted(Seat.objects.filter(pk__in=hold.seat_ids), key=lambda s: (s.y, s.x))
+    chosen = request.session.get(TYPES_SESSION, {}).get(str(hold.pk), {})
+    user = request.user if request.user.is_authenticated else None
+    initial = {"name": user.get_full_name() if user else "", "email": user.email if user else ""}
+    form = CheckoutForm(
+        request.POST if request.method == "POST" else None,
+        seats=seats,
+        ticket_types=prices.ticket_types,
+        initial_types=chosen,
+        initial=initial,
+    )
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            order = orders.order_create(
+                hold_id=hold.pk,
+                customer_email=form.cleaned_data["email"],
+                customer_name=form.cleaned_data["name"],
+                tickets=form.tickets(),
+                session_key=buyers.browser_key(request),
+                language=translation.get_language() or "en",
+                user=user,
+                actor="buyer:web",
+            )
+        except errors.HoldExpired:
+            return _expired(request, hold)
+        except errors.HoldNotActive as exc:
+            order = Order.objects.filter(pk=exc.details.get("order")).first()
+            if order is None:
+                return _expired(request, hold)
+            return redirect(_done_url(order))
+        except errors.DomainError as exc:
+            error = messages.explain(exc)
+        else:
+            return _start_payment(request, order)
+
+    types_now = {
+        seat.pk: form[f"type_{seat.pk}"].value()
+        or (prices.ticket_types[0]["id"] if prices.ticket_types else None)
+        for seat in seats
+    }
+    quote = None
+    try:
+        quote = pricing.quote(screening, [(pk, int(t)) for pk, t in types_now.items() if t])
+    except (errors.DomainError, ValueError):
+        quote = None
+    context = {
+        "hold": hold,
+        "screening": screening,
+        "film": screening.film,
+        "cinema": screening.auditorium.cinema,
+        "auditorium": screening.auditorium,
+        "form": form,
+        "prices": prices,
+        "quote": quote,
+        "error": error,
+        "config": {
+            "currency": prices.currency,
+            "language": translation.get_language(),
+            "ticketTypes": prices.ticket_types,
+            "surcharges": prices.surcharges,
+            "bookingFee": prices.booking_fee,
+            "bookingFeeCap": prices.booking_fee_cap,
+            "seatTypes": {str(s.pk): s.seat_type for s in seats},
+        },
+    }
+    status = 400 if request.method == "POST" else 200
+    response = render(request, "storefront/checkout.html", context, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _start_payment(request: HttpRequest, order: Order) -> HttpResponse:
+    """Off to the payment provider's page; if it cannot be reached, to the order's page, which
+    offers to try again."""
+    try:
+        payment = payments.payment_start(
+            order_id=order.pk,
+            return_url=request.build_absolute_uri(_done_url(order)),
+            actor="buyer:web",
+        )
+    except errors.DomainError as exc:
+        flash.error(request, messages.explain(exc))
+        return redirect(_done_url(order))
+    except Exception:
+        log.exception("payment start failed for order %s", order.code)
+        flash.error(request, str(messages.PLAIN["unknown_provider"]))
+        return redirect(_done_url(order))
+    return HttpResponseRedirect(payment.redirect_url)
+
+
+@require_POST
+def release(request: HttpRequest, hold_id) -> HttpResponse:
+    hold = _owned_hold(request, hold_id)
+    try:
+        holds.hold_release(hold=hold)
+    except errors.HoldNotActive:
+        pass
+    else:
+        flash.info(request, _("Your seats were released."))
+    return redirect("storefront:screening", pk=hold.screening_id)
+
+
+# ---- payment and confirmation ----------------------------------------------------------------
+def _order_for_token(token: str) -> Order:
+    order_id = eticket.order_id_from_token(token)
+    order = (
+        Order.objects.select_related("screening__film", "screening__auditorium__cinema")
+        .prefetch_related("tickets")
+        .filter(pk=order_id)
+        .first()
+        if order_id
+        else None
+    )
+    if order is None:
+        raise Http404("No such order.")
+    return order
+
+
+@require_POST
+def pay(request: HttpRequest, token: str) -> HttpResponse:
+    """Try paying again (after a declined card, or when the provider was unreachable)."""
+    order = _order_for_token(token)
+    if order.effective_status != OrderStatus.PENDING_PAYMENT:
+        return redirect(_done_url(order))
+    return _start_payment(request, order)
+
+
+def done(request: HttpRequest, token: str) -> HttpResponse:
+    """Where the payment provider sends the buyer back: the tickets once paid; while the
+    provider's word is on its way, a page that looks again by itself; after a decline, why, and
+    a way to try again before the order runs out."""
+    order = _order_for_token(token)
+    status = order.effective_status
+    payment = order.payments.order_by("-created_at").first()
+    state = status
+    if status == OrderStatus.PENDING_PAYMENT:
+        if payment is None:
+            state = "unpaid"
+        elif payment.status == PaymentStatus.FAILED:
+            state = "declined"
+        else:
+            state = "confirming"
+    screening = order.screening
+    cinema = screening.auditorium.cinema
+    context = {
+        "order": order,
+        "state": state,
+        "status_label": OrderStatus(status).label,
+        "payment": payment,
+        "screening": screening,
+        "film": screening.film,
+        "cinema": cinema,
+        "auditorium": screening.auditorium,
+        "tickets": ticket_rows(order) if status == OrderStatus.PAID else [],
+        "token": token,
+        "order_url": eticket.order_path(order),
+        "calendar_url": reverse("orders:calendar", args=[token]),
+    }
+    response = render(request, "storefront/done.html", context)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response

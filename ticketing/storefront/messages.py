@@ -1,0 +1,46 @@
+"""What the buyer is told when a step cannot be done: domain error codes in plain words, in the
+buyer's language. The services' own messages are for partners and logs."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from ticketing import errors
+
+PLAIN = {
+    "seat_unavailable": _(
+        "Sorry, someone else has just taken a seat you chose. Please pick again."
+    ),
+    "no_seats_together": _(
+        "There are not that many seats together any more. Try fewer seats or pick them on the map."
+    ),
+    "too_many_seats": _("You can book at most %(limit)s seats at a time."),
+    "seat_blocked": _("One of those seats is not for sale."),
+    "unknown_seats": _("One of those seats is not in this auditorium."),
+    "duplicate_seats": _("A seat was chosen twice."),
+    "invalid": _("Choose at least one seat, or how many seats you want."),
+    "screening_not_on_sale": _("Tickets for this screening are not on sale."),
+    "hold_expired": _("Your seats were held for a limited time, and that time is up."),
+    "hold_not_found": _("We could not find those held seats. Please choose your seats again."),
+    "unknown_ticket_type": _("Choose a ticket type for each seat."),
+    "payment_not_allowed": _("This order can no longer be paid."),
+    "unknown_provider": _("Payments are unavailable right now. Please try again shortly."),
+}
+
+
+def explain(exc: errors.DomainError) -> str:
+    text = PLAIN.get(exc.code)
+    if text is None:
+        return str(exc.message)
+    if exc.code == "too_many_seats":
+        return str(text) % {"limit": exc.details.get("limit", "")}
+    return str(text)
+
+
+def seats_taken(labels: list[str]) -> str:
+    return ngettext(
+        "Sorry, seat %(seats)s has just been taken by someone else. Please choose another.",
+        "Sorry, seats %(seats)s have just been taken by someone else. Please choose others.",
+        len(labels),
+    ) % {"seats": ", ".join(labels)}

@@ -1,0 +1,27 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import account, checkout, views
+
+app_name = "storefront"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("films/<slug:slug>/", views.film_detail, name="film"),
+    path("cinemas/<slug:slug>/", views.cinema_detail, name="cinema"),
+    path("screenings/<int:pk>/", views.screening_detail, name="screening"),
+    path("screenings/<int:pk>/seats.json", views.screening_seats, name="screening-seats"),
+    path("screenings/<int:pk>/hold/", checkout.hold_seats, name="hold"),
+    path("checkout/<uuid:hold_id>/", checkout.checkout, name="checkout"),
+    path("checkout/<uuid:hold_id>/release/", checkout.release, name="release"),
+    path("checkout/done/<str:token>/", checkout.done, name="done"),
+    path("checkout/pay/<str:token>/", checkout.pay, name="pay"),
+    path(
+        "account/login/",
+        auth_views.LoginView.as_view(template_name="storefront/login.html"),
+        name="login",
+    ),
+    path("account/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/signup/", account.signup, name="signup"),
+    path("account/", account.account, name="account"),
+]

@@ -1,0 +1,152 @@
+"""The catalogue: home, a film, a cinema, and a screening's seat map page. Reads only."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.views.decorators.http import require_GET
+
+from ticketing import buyers
+from ticketing.inventory import holds, seatmap
+from ticketing.screenings.models import Cinema, Film, ScreeningStatus
+
+from . import campaigns, selectors
+
+CINEMA_COOKIE = "marquee_cinema"
+
+
+def _chosen_cinema(request: HttpRequest, all_cinemas: list[Cinema]) -> Cinema | None:
+    """The cinema picked with ?cinema= (remembered in a cookie), or None for all of them."""
+    slug = request.GET.get("cinema", request.COOKIES.get(CINEMA_COOKIE, ""))
+    return next((c for c in all_cinemas if c.slug == slug), None)
+
+
+def _remember_cinema(request: HttpRequest, response: HttpResponse, cinema: Cinema | None):
+    if "cinema" in request.GET:
+        if cinema is None:
+            response.delete_cookie(CINEMA_COOKIE)
+        else:
+            response.set_cookie(CINEMA_COOKIE, cinema.slug, max_age=365 * 24 * 3600, samesite="Lax")
+    return response
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    all_cinemas = selectors.cinemas()
+    cinema = _chosen_cinema(request, all_cinemas)
+    today = selectors.today_for(cinema or (all_cinemas[0] if all_cinemas else None))
+    strip = selectors.date_strip(today)
+    day = selectors.parse_day(request.GET.get("date"), strip)
+    context = {
+        "cinemas": all_cinemas,
+        "cinema": cinema,
+        "strip": strip,
+        "day": day,
+        "today": today,
+        "films": selectors.programme(day=day, cinema=cinema, all_cinemas=all_cinemas),
+        "coming_soon": selectors.coming_soon(today),
+        "campaign": campaigns.featured(request),
+    }
+    return _remember_cinema(request, render(request, "storefront/home.html", context), cinema)
+
+
+@require_GET
+def film_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    film = get_object_or_404(Film, slug=slug)
+    all_cinemas = selectors.cinemas()
+    cinema = _chosen_cinema(request, all_cinemas)
+    context = {
+        "film": film,
+        "cinemas": all_cinemas,
+        "cinema": cinema,
+        "days": selectors.film_showtimes(film, cinema=cinema),
+    }
+    return render(request, "storefront/film.html", context)
+
+
+@require_GET
+def cinema_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    all_cinemas = selectors.cinemas()
+    cinema = next((c for c in all_cinemas if c.slug == slug), None)
+    if cinema is None:
+        raise Http404("No such cinema.")
+    today = selectors.today_for(cinema)
+    strip = selectors.date_strip(today)
+    day = selectors.parse_day(request.GET.get("date"), strip)
+    context = {
+        "cinema": cinema,
+        "cinemas": all_cinemas,
+        "strip": strip,
+        "day": day,
+        "today": today,
+        "films": selectors.programme(day=day, cinema=cinema, all_cinemas=all_cinemas),
+    }
+    return render(request, "storefront/cinema.html", context)
+
+
+def _screening_or_404(pk: int):
+    screening = selectors.screening_for_page(pk)
+    if screening is None:
+        raise Http404("No such screening.")
+    return screening
+
+
+def screening_context(request: HttpRequest, screening, **extra) -> dict:
+    """Everything the seat map page shows; the hold view re-renders it with an error."""
+    cinema = screening.auditorium.cinema
+    prices = selectors.price_list(screening)
+    seat_map = selectors.seat_map(screening.pk)
+    now = timezone.now()
+    live_hold = selectors.live_hold_for(screening.pk, buyers.browser_key(request))
+    mine = set(live_hold.seat_ids) if live_hold else set()
+    config = {
+        "seatsUrl": reverse("storefront:screening-seats", args=[screening.pk]),
+        "pollMs": settings.MARQUEE["SEAT_MAP_POLL_MS"],
+        "currency": prices.currency,
+        "language": translation.get_language(),
+        "ticketTypes": prices.ticket_types,
+        "surcharges": prices.surcharges,
+        "bookingFee": prices.booking_fee,
+        "bookingFeeCap": prices.booking_fee_cap,
+        "maxSeats": holds.max_seats(),
+    }
+    return {
+        "screening": screening,
+        "film": screening.film,
+        "cinema": cinema,
+        "auditorium": screening.auditorium,
+        "on_sale": screening.is_on_sale(now),
+        "cancelled": screening.status == ScreeningStatus.CANCELLED,
+        "started": screening.starts_at <= now,
+        "prices": prices,
+        "seat_map": seat_map,
+        "live_hold": live_hold,
+        "max_seats": holds.max_seats(),
+        "quantities": range(1, holds.max_seats() + 1),
+        "config": config,
+        "mine": mine,
+        "selected": mine,
+        "taken": set(),
+        **extra,
+    }
+
+
+@require_GET
+def screening_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    screening = _screening_or_404(pk)
+    return render(request, "storefront/screening.html", screening_context(request, screening))
+
+
+@require_GET
+def screening_seats(request: HttpRequest, pk: int) -> HttpResponse:
+    """The live statuses for the page's script, in the API's shape (one cached query). Not the
+    API's URL: the API throttles anonymous readers, and a page polls every few seconds."""
+    body = seatmap.cached_render(pk)
+    if body is None:
+        raise Http404("No such screening.")
+    response = HttpResponse(body, content_type="application/json")
+    response["Cache-Control"] = "no-store"
+    return response

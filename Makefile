@@ -16,12 +16,13 @@ PYTEST_WORKERS ?= 2
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help setup run test lint fmt worker beat bench migrate demo schema clean
+.PHONY: help setup run test lint fmt worker beat bench bench-pages migrate demo schema clean
 
 help:
 	@echo "make run     set up and serve on http://$(HOST):$(PORT) (SQLite unless DATABASE_URL/REDIS_URL)"
 	@echo "make test    set up and run the whole suite on PostgreSQL and Redis"
 	@echo "make bench   the onsale rush benchmark (gunicorn, PostgreSQL, Redis)"
+	@echo "make bench-pages  server time and queries of the storefront pages"
 	@echo "make worker  a Celery worker;  make beat  the Celery beat scheduler"
 	@echo "make lint    ruff"
 
@@ -70,6 +71,10 @@ beat: setup
 bench: setup
 	@bash scripts/services.sh
 	$(PY) -m bench.onsale $(BENCH_ARGS)
+
+bench-pages: setup
+	@bash scripts/services.sh
+	$(PY) -m bench.pages $(BENCH_ARGS)
 
 schema: setup
 	$(PY) manage.py spectacular --file docs/openapi.yaml --validate

@@ -13,9 +13,12 @@ import secrets
 SESSION_FIELD = "marquee_buyer"
 
 
-def browser_key(request) -> str:
-    """The hashed buyer token of this browser session, made on first use."""
+def browser_key(request, *, create: bool = True) -> str:
+    """The hashed buyer token of this browser session, made on first use ("" if it has none
+    and `create` is false: a page that only looks must not start a session for every visitor)."""
     token = request.session.get(SESSION_FIELD)
+    if not token and not create:
+        return ""
     if not token:
         token = secrets.token_urlsafe(24)
         request.session[SESSION_FIELD] = token

@@ -217,6 +217,30 @@ def hold_release(*, hold: Hold) -> None:
     hold.status = locked.status
 
 
+def hold_replace(
+    *,
+    previous: Hold | None,
+    screening_id: int,
+    seat_ids: list[int] | None = None,
+    quantity: int | None = None,
+    partner=None,
+    session_key: str = "",
+) -> Hold:
+    """Give back a buyer's previous hold and hold anew, in one transaction: a buyer who picks
+    again gets the new seats (which may include the old ones) or, if they cannot be had, keeps
+    the old ones. Never both, never neither."""
+    with transaction.atomic():
+        if previous is not None and previous.status == HoldStatus.ACTIVE:
+            hold_release(hold=previous)
+        return hold_create(
+            screening_id=screening_id,
+            seat_ids=seat_ids,
+            quantity=quantity,
+            partner=partner,
+            session_key=session_key,
+        )
+
+
 def extended_expiry(hold: Hold, now: datetime) -> datetime:
     """The expiry a hold gets once, when its buyer reaches payment: never past the hard cap,
     never past the end of sales."""

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from ticketing.partners.models import Partner, PartnerKind, Scope
 from ticketing.partners.services import partner_create
@@ -69,11 +70,13 @@ ssssssss.ss
 ssssssss.ss
 """
 
+# The names are stored in English (staff can rename them); gettext_noop only gives them msgids
+# so that the storefront's {% translate t.name %} finds them in the catalogues.
 TICKET_TYPES = [
-    ("adult", "Adult"),
-    ("child", "Child (under 15)"),
-    ("senior", "Senior (65+)"),
-    ("student", "Student"),
+    ("adult", gettext_noop("Adult")),
+    ("child", gettext_noop("Child (under 15)")),
+    ("senior", gettext_noop("Senior (65+)")),
+    ("student", gettext_noop("Student")),
 ]
 
 CINEMAS = [

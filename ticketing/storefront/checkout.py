@@ -60,8 +60,8 @@ def _remember_types(request: HttpRequest, hold: Hold) -> None:
 # ---- hold ------------------------------------------------------------------------------------
 @require_POST
 def hold_seats(request: HttpRequest, pk: int) -> HttpResponse:
-    """Hold the seats ticked on the map, or the best N together. A buyer's earlier live hold on
-    the same screening is given back first: choosing again replaces it."""
+    """Hold the seats ticked on the map, or the best N together. Choosing again replaces the
+    buyer's earlier live hold on the same screening (kept if the new seats cannot be had)."""
     screening = selectors.screening_for_page(pk)
     if screening is None:
         raise Http404("No such screening.")
@@ -83,22 +83,23 @@ def hold_seats(request: HttpRequest, pk: int) -> HttpResponse:
         return again(str(messages.PLAIN["invalid"]), 400)
     previous = selectors.live_hold_for(screening.pk, key)
     try:
-        if previous is not None:
-            holds.hold_release(hold=previous)
-        hold = holds.hold_create(
-            screening_id=screening.pk, seat_ids=seat_ids, quantity=quantity, session_key=key
+        hold = holds.hold_replace(
+            previous=previous,
+            screening_id=screening.pk,
+            seat_ids=seat_ids,
+            quantity=quantity,
+            session_key=key,
         )
     except errors.SeatUnavailable as exc:
         taken = exc.details.get("seats") or []
-        labels = dict(Seat.objects.filter(pk__in=taken).values_list("pk", "row_label"))
-        numbers = dict(Seat.objects.filter(pk__in=taken).values_list("pk", "number"))
-        names = [f"{labels[s]}{numbers[s]}" for s in taken if s in labels]
+        names = [seat.label for seat in Seat.objects.filter(pk__in=taken).order_by("y", "x")]
         log.info("storefront hold refused on screening %s: taken %s", screening.pk, names)
         text = messages.seats_taken(names) if names else messages.explain(exc)
         return again(text, 409, taken)
-    except (errors.InvalidRequest, errors.NoSeatsTogether, errors.ScreeningNotOnSale) as exc:
-        status = 409 if isinstance(exc, errors.NoSeatsTogether | errors.ScreeningNotOnSale) else 400
-        return again(messages.explain(exc), status)
+    except errors.InvalidRequest as exc:
+        return again(messages.explain(exc), 400)
+    except errors.DomainError as exc:  # no seats together, not on sale, ...
+        return again(messages.explain(exc), 409)
     _remember_types(request, hold)
     return redirect("storefront:checkout", hold_id=hold.pk)
 

@@ -100,7 +100,8 @@ def screening_context(request: HttpRequest, screening, **extra) -> dict:
     prices = selectors.price_list(screening)
     seat_map = selectors.seat_map(screening.pk)
     now = timezone.now()
-    live_hold = selectors.live_hold_for(screening.pk, buyers.browser_key(request))
+    buyer = buyers.browser_key(request, create=False)
+    live_hold = selectors.live_hold_for(screening.pk, buyer) if buyer else None
     mine = set(live_hold.seat_ids) if live_hold else set()
     config = {
         "seatsUrl": reverse("storefront:screening-seats", args=[screening.pk]),

@@ -77,15 +77,7 @@ def seat_type_label(value: str) -> str:
 
 
 @register.simple_tag
-def seat_state(seat, selected, taken, mine) -> dict:
-    """How one seat is drawn: its status, whether it can be ticked, and whether it is ticked.
-    Seats this browser holds already are ticked and stay tickable; seats a refused hold found
-    taken are drawn taken even if the (second-old) map still says free."""
-    if seat.id in taken:
-        return {"status": "held", "enabled": False, "checked": False, "mine": False}
-    if seat.id in mine and seat.status == "held":
-        return {"status": "selected", "enabled": True, "checked": True, "mine": True}
-    if seat.status == "available":
-        checked = seat.id in selected
-        return {"status": "available", "enabled": True, "checked": checked, "mine": False}
-    return {"status": seat.status, "enabled": False, "checked": False, "mine": False}
+def seat_rows(seat_map, *, selected, taken, mine):
+    from ..seat_html import seat_rows as build
+
+    return build(seat_map, selected=selected, taken=taken, mine=mine)

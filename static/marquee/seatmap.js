@@ -47,7 +47,7 @@
       list.appendChild(li);
     });
     empty.hidden = chosen.length > 0;
-    holdButton.textContent = chosen.length ? fmt(strings.holdN, { n: chosen.length }) : holdButton.getAttribute("data-default") || holdButton.textContent;
+    holdButton.textContent = (chosen.length && config.holdLabels[chosen.length]) || holdButton.getAttribute("data-default");
     renderTotals();
   }
   holdButton.setAttribute("data-default", holdButton.textContent);
@@ -162,7 +162,7 @@
       }
     });
     if (lost.length) {
-      say(fmt(strings.taken, { seat: lost.join(", ") }));
+      say(fmt(lost.length > 1 ? strings.takenMany : strings.taken, { seat: lost.join(", ") }));
       renderSelection();
     }
     if (document.activeElement === document.body || (document.activeElement && document.activeElement.disabled)) { setRoving(firstStop()); }

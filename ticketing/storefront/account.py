@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from ticketing.orders import tickets as eticket
-from ticketing.orders.models import Order
+from ticketing.orders.models import Order, OrderStatus
 
 
 class SignupForm(UserCreationForm):
@@ -60,5 +60,8 @@ def account(request: HttpRequest) -> HttpResponse:
         .select_related("screening__film", "screening__auditorium__cinema")
         .order_by("-created_at")[:50]
     )
-    rows = [{"order": o, "url": eticket.order_path(o)} for o in orders]
+    rows = [
+        {"order": o, "url": eticket.order_path(o), "status": OrderStatus(o.effective_status).label}
+        for o in orders
+    ]
     return render(request, "storefront/account.html", {"rows": rows})

@@ -7,6 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
 from ticketing import buyers
@@ -113,6 +114,11 @@ def screening_context(request: HttpRequest, screening, **extra) -> dict:
         "bookingFee": prices.booking_fee,
         "bookingFeeCap": prices.booking_fee_cap,
         "maxSeats": holds.max_seats(),
+        # The hold button's text for each count: plural rules differ by language.
+        "holdLabels": {
+            n: ngettext("Hold %(n)s seat", "Hold %(n)s seats", n) % {"n": n}
+            for n in range(1, holds.max_seats() + 1)
+        },
     }
     return {
         "screening": screening,

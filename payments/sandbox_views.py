@@ -104,10 +104,15 @@ def _problem(request: HttpRequest, title: str, message: str, status: int, state=
     return _no_store(render(request, "payments/sandbox_problem.html", context, status=status))
 
 
-def _return_url(state: dict) -> str:
+def _return_url(state: dict, *, cancelled: bool = False) -> str:
+    """Back to the shop with `payment=<ref>`, and `cancelled=1` when the buyer gave up here (as
+    a real provider's cancel URL would say): the shop then offers to pay again."""
     parts = urlsplit(state["return_url"])
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "payment"]
+    drop = {"payment", "cancelled"}
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in drop]
     query.append(("payment", state["ref"]))
+    if cancelled:
+        query.append(("cancelled", "1"))
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
@@ -159,7 +164,7 @@ def _page_context(state: dict, **extra) -> dict:
         "state": state,
         "amount": format_money(state["amount"], state["currency"]),
         "cards": sandbox.TEST_CARDS,
-        "back_url": _return_url(state),
+        "back_url": _return_url(state, cancelled=True),
         **extra,
     }
 

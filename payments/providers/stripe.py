@@ -106,7 +106,7 @@ class StripeProvider(PaymentProvider):
                 }
             ],
             "success_url": return_url,
-            "cancel_url": return_url,
+            "cancel_url": _with_query(return_url, cancelled="1"),
             "client_reference_id": str(payment.id),
             "metadata": metadata,
             "payment_intent_data": {"metadata": dict(metadata)},
@@ -257,3 +257,13 @@ class StripeProvider(PaymentProvider):
                 )
             return event("ignored")  # refunds not included: refund.updated carries them
         return event("ignored")
+
+
+def _with_query(url: str, **params: str) -> str:
+    """The URL with these query parameters added (Stripe's cancel URL: the shop offers to pay
+    again instead of waiting for a payment that will not come)."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in params]
+    return urlunsplit(parts._replace(query=urlencode([*query, *params.items()])))

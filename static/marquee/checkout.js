@@ -4,7 +4,7 @@
   var configEl = document.getElementById("checkout-config");
   if (!configEl) { return; }
   var config = JSON.parse(configEl.textContent);
-  var money = function (n) { return window.marqueeMoney(n, config.currency, config.language); };
+  var money = function (n) { return window.marqueeMoney(n, config.currency, config.language, config.currencyDigits); };
   var prices = {};
   config.ticketTypes.forEach(function (t) { prices[t.id] = t.price; });
 

@@ -19,7 +19,7 @@
   var holdButton = form.querySelector("[data-hold-button]");
   var typeTemplate = document.getElementById("type-select-template");
   var chosenTypes = {};
-  var money = function (n) { return window.marqueeMoney(n, config.currency, config.language); };
+  var money = function (n) { return window.marqueeMoney(n, config.currency, config.language, config.currencyDigits); };
   var fmt = function (text, values) { return text.replace(/%\((\w+)\)s/g, function (_, k) { return values[k]; }); };
   var polling = true;
 

@@ -33,11 +33,14 @@
   }
   document.querySelectorAll("[data-countdown]").forEach(startCountdown);
 
-  /* Money as the page's language writes it (the server does the same with CLDR data). */
-  window.marqueeMoney = function (amount, currency, language) {
-    var digits = new Intl.NumberFormat("en", { style: "currency", currency: currency }).resolvedOptions().maximumFractionDigits;
+  /* Money as the page's language writes it (the server does the same with CLDR data).
+     `digits`: the currency's ISO 4217 minor unit, from the server (ticketing/money.py). */
+  window.marqueeMoney = function (amount, currency, language, digits) {
     var locale = { "en": "en-GB", "fr": "fr-FR", "zh-hans": "zh-Hans-CN" }[language] || language;
-    return new Intl.NumberFormat(locale, { style: "currency", currency: currency }).format(amount / Math.pow(10, digits));
+    var value = amount / Math.pow(10, digits);
+    var options = { style: "currency", currency: currency };
+    if (value % 1 !== 0) { options.minimumFractionDigits = digits; options.maximumFractionDigits = digits; }
+    return new Intl.NumberFormat(locale, options).format(value);
   };
 
   /* The price of a set of tickets, as the server prices it: ticket type price, seat-type

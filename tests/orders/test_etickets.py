@@ -122,7 +122,7 @@ def test_the_confirmation_email_has_a_qr_per_ticket_an_ics_and_the_order_link(
         assert "Paragon" in body and "Screen 1" in body
         assert f"15 January {show.starts_at.year}, 19:30" in body
         assert "America/New_York" in body and "EST" in body
-        assert "subtitles: es" in body
+        assert "subtitles: Spanish" in body
         for t in tickets:
             assert t.seat_label in body and "Adult" in body
         assert format_money(order.booking_fee, "USD") in body

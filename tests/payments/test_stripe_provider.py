@@ -125,7 +125,9 @@ def test_start_creates_a_checkout_session_with_our_amount_metadata_and_idempoten
     assert form["line_items[0][price_data][unit_amount]"] == "2450"
     assert form["line_items[0][price_data][currency]"] == "eur"
     assert form["line_items[0][price_data][product_data][name]"] == "Order MQ7K2P"
-    assert form["success_url"] == form["cancel_url"] == "https://marquee.example/orders/return/"
+    assert form["success_url"] == "https://marquee.example/orders/return/"
+    # A buyer who gives up on Stripe's page comes back marked, and is offered to pay again.
+    assert form["cancel_url"] == "https://marquee.example/orders/return/?cancelled=1"
     assert form["client_reference_id"] == str(payment.id)
     assert form["metadata[payment_id]"] == str(payment.id)
     assert form["metadata[order_code]"] == "MQ7K2P"

@@ -33,6 +33,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from ticketing import money
 from ticketing.outbox.services import handler
 
 from . import tickets as eticket
@@ -44,20 +45,10 @@ log = logging.getLogger(__name__)
 REFUND_TOPIC = "order.refunded"
 SEATS_LOST_TOPIC = "payment.refunded_seats_lost"
 
-# ISO 4217 currencies without minor units (amounts are stored in whole units for these).
-ZERO_DECIMAL_CURRENCIES = frozenset(
-    {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV",
-     "XAF", "XOF", "XPF"}
-)  # fmt: skip
-
 
 def format_money(amount: int, currency: str) -> str:
     """Minor units as text with the currency code: 1250, "EUR" -> "12.50 EUR"."""
-    sign = "-" if amount < 0 else ""
-    amount = abs(int(amount))
-    if currency.upper() in ZERO_DECIMAL_CURRENCIES:
-        return f"{sign}{amount} {currency}"
-    return f"{sign}{amount // 100}.{amount % 100:02d} {currency}"
+    return f"{money.to_decimal(amount, currency)} {currency}"
 
 
 def _order(order_id) -> Order:

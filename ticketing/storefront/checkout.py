@@ -9,6 +9,7 @@ pending order.
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages as flash
@@ -24,6 +25,7 @@ from payments.models import PaymentStatus
 from ticketing import buyers, errors
 from ticketing.inventory import holds
 from ticketing.inventory.models import Hold, HoldStatus
+from ticketing.money import minor_digits
 from ticketing.orders import pricing
 from ticketing.orders import services as orders
 from ticketing.orders import tickets as eticket
@@ -35,6 +37,9 @@ from . import messages, selectors
 from .views import screening_context
 
 log = logging.getLogger(__name__)
+# The confirmation page looks again every 2 s while the provider's word is on its way; after this
+# many looks it stops and offers to pay again (a second success would be refunded by itself).
+CONFIRM_REFRESHES = 20
 TYPES_SESSION = "marquee_ticket_types"  # {hold id: {seat id: ticket type id}} chosen on the map
 
 
@@ -214,6 +219,7 @@ def checkout(request: HttpRequest, hold_id) -> HttpResponse:
         "error": error,
         "config": {
             "currency": prices.currency,
+            "currencyDigits": minor_digits(prices.currency),
             "language": translation.get_language(),
             "ticketTypes": prices.ticket_types,
             "surcharges": prices.surcharges,
@@ -292,11 +298,17 @@ def done(request: HttpRequest, token: str) -> HttpResponse:
     status = order.effective_status
     payment = order.payments.order_by("-created_at").first()
     state = status
+    waited = _int_list([request.GET.get("wait", "0")]) or [0]
+    notice = ""
     if status == OrderStatus.PENDING_PAYMENT:
         if payment is None:
             state = "unpaid"
         elif payment.status == PaymentStatus.FAILED:
             state = "declined"
+        elif request.GET.get("cancelled"):
+            state, notice = "unpaid", "cancelled"
+        elif waited[0] >= CONFIRM_REFRESHES:
+            state, notice = "unpaid", "no_word"  # stop refreshing; paying again is safe
         else:
             state = "confirming"
     screening = order.screening
@@ -312,6 +324,9 @@ def done(request: HttpRequest, token: str) -> HttpResponse:
         "auditorium": screening.auditorium,
         "tickets": ticket_rows(order) if status == OrderStatus.PAID else [],
         "token": token,
+        "notice": notice,
+        "refresh_url": "?"
+        + urlencode({"payment": request.GET.get("payment", ""), "wait": waited[0] + 1}),
         "order_url": eticket.order_path(order),
         "calendar_url": reverse("orders:calendar", args=[token]),
     }

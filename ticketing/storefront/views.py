@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from ticketing import buyers
 from ticketing.inventory import holds, seatmap
+from ticketing.money import minor_digits
 from ticketing.screenings.models import Cinema, Film, ScreeningStatus
 
 from . import campaigns, selectors
@@ -38,7 +39,11 @@ def _remember_cinema(request: HttpRequest, response: HttpResponse, cinema: Cinem
 def home(request: HttpRequest) -> HttpResponse:
     all_cinemas = selectors.cinemas()
     cinema = _chosen_cinema(request, all_cinemas)
-    today = selectors.today_for(cinema or (all_cinemas[0] if all_cinemas else None))
+    if cinema is None and all_cinemas:
+        # The westernmost cinema's today: tonight's shows there are still ahead.
+        today = min(selectors.today_for(c) for c in all_cinemas)
+    else:
+        today = selectors.today_for(cinema)
     strip = selectors.date_strip(today)
     day = selectors.parse_day(request.GET.get("date"), strip)
     context = {
@@ -59,11 +64,19 @@ def film_detail(request: HttpRequest, slug: str) -> HttpResponse:
     film = get_object_or_404(Film, slug=slug)
     all_cinemas = selectors.cinemas()
     cinema = _chosen_cinema(request, all_cinemas)
+    days = selectors.film_showtimes(film, cinema=cinema)
+    not_here = None
+    if cinema is not None and not days:
+        # Not at the remembered cinema: show where it does play rather than "nothing".
+        everywhere = selectors.film_showtimes(film)
+        if everywhere:
+            not_here, cinema, days = cinema, None, everywhere
     context = {
         "film": film,
         "cinemas": all_cinemas,
         "cinema": cinema,
-        "days": selectors.film_showtimes(film, cinema=cinema),
+        "not_here": not_here,
+        "days": days,
     }
     return render(request, "storefront/film.html", context)
 
@@ -108,6 +121,7 @@ def screening_context(request: HttpRequest, screening, **extra) -> dict:
         "seatsUrl": reverse("storefront:screening-seats", args=[screening.pk]),
         "pollMs": settings.MARQUEE["SEAT_MAP_POLL_MS"],
         "currency": prices.currency,
+        "currencyDigits": minor_digits(prices.currency),
         "language": translation.get_language(),
         "ticketTypes": prices.ticket_types,
         "surcharges": prices.surcharges,

@@ -108,21 +108,7 @@ def at(cinema: Cinema, day: date, clock: time) -> datetime:
 
 
 def film(slug: str) -> Film:
-    spec = FILM_SPECS[slug]
-    release = spec["release"]
-    if isinstance(release, int):
-        release = timezone.now().date() + timedelta(days=release)
-    return Film.objects.get_or_create(
-        slug=slug,
-        defaults={
-            "title": spec["title"],
-            "runtime_minutes": spec["runtime_minutes"],
-            "certificate": spec["certificate"],
-            "release_date": release,
-            "languages": spec["languages"],
-            "synopsis": spec["synopsis"],
-        },
-    )[0]
+    return demo.film_from_spec(FILM_SPECS[slug], timezone.now().date())[0]
 
 
 def paris_cinema(**overrides) -> Cinema:

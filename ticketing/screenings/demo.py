@@ -309,23 +309,28 @@ def load(*, today: date | None = None) -> DemoResult:
     return result
 
 
+def film_from_spec(spec: dict, today: date) -> tuple[Film, bool]:
+    """One of FILMS, made if missing (a release given in days counts from `today`)."""
+    release = spec["release"]
+    if isinstance(release, int):
+        release = today + timedelta(days=release)
+    return Film.objects.get_or_create(
+        slug=spec["slug"],
+        defaults={
+            "title": spec["title"],
+            "runtime_minutes": spec["runtime_minutes"],
+            "certificate": spec["certificate"],
+            "release_date": release,
+            "languages": spec["languages"],
+            "synopsis": spec["synopsis"],
+        },
+    )
+
+
 def _films(today: date, result: DemoResult) -> dict[str, Film]:
     films = {}
     for spec in FILMS:
-        release = spec["release"]
-        if isinstance(release, int):
-            release = today + timedelta(days=release)
-        film, created = Film.objects.get_or_create(
-            slug=spec["slug"],
-            defaults={
-                "title": spec["title"],
-                "runtime_minutes": spec["runtime_minutes"],
-                "certificate": spec["certificate"],
-                "release_date": release,
-                "languages": spec["languages"],
-                "synopsis": spec["synopsis"],
-            },
-        )
+        film, created = film_from_spec(spec, today)
         result.add("films", created)
         films[film.slug] = film
     return films

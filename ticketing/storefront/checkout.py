@@ -25,7 +25,6 @@ from payments.models import PaymentStatus
 from ticketing import buyers, errors
 from ticketing.inventory import holds
 from ticketing.inventory.models import Hold, HoldStatus
-from ticketing.money import minor_digits
 from ticketing.orders import pricing
 from ticketing.orders import services as orders
 from ticketing.orders import tickets as eticket
@@ -34,7 +33,7 @@ from ticketing.orders.views import ticket_rows
 from ticketing.screenings.models import Seat
 
 from . import messages, selectors
-from .views import screening_context
+from .views import price_config, screening_context
 
 log = logging.getLogger(__name__)
 # The confirmation page looks again every 2 s while the provider's word is on its way; after this
@@ -218,13 +217,7 @@ def checkout(request: HttpRequest, hold_id) -> HttpResponse:
         "quote": quote,
         "error": error,
         "config": {
-            "currency": prices.currency,
-            "currencyDigits": minor_digits(prices.currency),
-            "language": translation.get_language(),
-            "ticketTypes": prices.ticket_types,
-            "surcharges": prices.surcharges,
-            "bookingFee": prices.booking_fee,
-            "bookingFeeCap": prices.booking_fee_cap,
+            **price_config(prices),
             "seatTypes": {str(s.pk): s.seat_type for s in seats},
         },
     }

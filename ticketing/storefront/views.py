@@ -35,27 +35,34 @@ def _remember_cinema(request: HttpRequest, response: HttpResponse, cinema: Cinem
     return response
 
 
-@require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    all_cinemas = selectors.cinemas()
-    cinema = _chosen_cinema(request, all_cinemas)
+def _programme_context(request: HttpRequest, cinema: Cinema | None, all_cinemas) -> dict:
+    """The date strip from the cinema's today (with all cinemas, the westernmost one's: tonight's
+    shows there are still ahead), the day chosen with ?date=, and what plays that day."""
     if cinema is None and all_cinemas:
-        # The westernmost cinema's today: tonight's shows there are still ahead.
         today = min(selectors.today_for(c) for c in all_cinemas)
     else:
         today = selectors.today_for(cinema)
     strip = selectors.date_strip(today)
     day = selectors.parse_day(request.GET.get("date"), strip)
-    context = {
-        "cinemas": all_cinemas,
+    return {
         "cinema": cinema,
+        "cinemas": all_cinemas,
         "strip": strip,
         "day": day,
         "today": today,
         "films": selectors.programme(day=day, cinema=cinema, all_cinemas=all_cinemas),
-        "coming_soon": selectors.coming_soon(today),
+    }
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    all_cinemas = selectors.cinemas()
+    cinema = _chosen_cinema(request, all_cinemas)
+    context = {
+        **_programme_context(request, cinema, all_cinemas),
         "campaign": campaigns.featured(request),
     }
+    context["coming_soon"] = selectors.coming_soon(context["today"])
     return _remember_cinema(request, render(request, "storefront/home.html", context), cinema)
 
 
@@ -87,17 +94,7 @@ def cinema_detail(request: HttpRequest, slug: str) -> HttpResponse:
     cinema = next((c for c in all_cinemas if c.slug == slug), None)
     if cinema is None:
         raise Http404("No such cinema.")
-    today = selectors.today_for(cinema)
-    strip = selectors.date_strip(today)
-    day = selectors.parse_day(request.GET.get("date"), strip)
-    context = {
-        "cinema": cinema,
-        "cinemas": all_cinemas,
-        "strip": strip,
-        "day": day,
-        "today": today,
-        "films": selectors.programme(day=day, cinema=cinema, all_cinemas=all_cinemas),
-    }
+    context = _programme_context(request, cinema, all_cinemas)
     return render(request, "storefront/cinema.html", context)
 
 
@@ -106,6 +103,19 @@ def _screening_or_404(pk: int):
     if screening is None:
         raise Http404("No such screening.")
     return screening
+
+
+def price_config(prices: selectors.PriceList) -> dict:
+    """What the page scripts need to price a choice the way the server does."""
+    return {
+        "currency": prices.currency,
+        "currencyDigits": minor_digits(prices.currency),
+        "language": translation.get_language(),
+        "ticketTypes": prices.ticket_types,
+        "surcharges": prices.surcharges,
+        "bookingFee": prices.booking_fee,
+        "bookingFeeCap": prices.booking_fee_cap,
+    }
 
 
 def screening_context(request: HttpRequest, screening, **extra) -> dict:
@@ -118,15 +128,9 @@ def screening_context(request: HttpRequest, screening, **extra) -> dict:
     live_hold = selectors.live_hold_for(screening.pk, buyer) if buyer else None
     mine = set(live_hold.seat_ids) if live_hold else set()
     config = {
+        **price_config(prices),
         "seatsUrl": reverse("storefront:screening-seats", args=[screening.pk]),
         "pollMs": settings.MARQUEE["SEAT_MAP_POLL_MS"],
-        "currency": prices.currency,
-        "currencyDigits": minor_digits(prices.currency),
-        "language": translation.get_language(),
-        "ticketTypes": prices.ticket_types,
-        "surcharges": prices.surcharges,
-        "bookingFee": prices.booking_fee,
-        "bookingFeeCap": prices.booking_fee_cap,
         "maxSeats": holds.max_seats(),
         # The hold button's text for each count: plural rules differ by language.
         "holdLabels": {

@@ -194,16 +194,21 @@ def sandbox_path(payment: Payment) -> str:
     return f"{url.path}?{url.query}"
 
 
-def test_a_buyer_who_cancels_on_the_payment_page_can_still_pay(client, screening):
+def checked_out(client, screening, label: str) -> Payment:
+    """Hold one seat in this browser and go through checkout: the sandbox payment it started."""
     from tests.storefront.support import held_by
 
-    hold = held_by(client, screening, "A1")
+    hold = held_by(client, screening, label)
     adult = screening.auditorium.cinema.ticket_types.get(code="adult").pk
     client.post(
         f"/checkout/{hold.pk}/",
         {"name": "Ada", "email": "ada@example.com", f"type_{hold.seat_ids[0]}": str(adult)},
     )
-    payment = Payment.objects.get()
+    return Payment.objects.get()
+
+
+def test_a_buyer_who_cancels_on_the_payment_page_can_still_pay(client, screening):
+    payment = checked_out(client, screening, "A1")
     sandbox_page = html(client.get(sandbox_path(payment)))
     back = re.search(r'<a href="([^"]+)">Cancel and go back to the shop</a>', sandbox_page)
     assert back, sandbox_page[:500]
@@ -220,15 +225,7 @@ def test_a_buyer_who_cancels_on_the_payment_page_can_still_pay(client, screening
 def test_after_twenty_looks_without_word_from_the_provider_the_page_stops_and_offers_to_pay(
     client, screening
 ):
-    from tests.storefront.support import held_by
-
-    hold = held_by(client, screening, "A2")
-    adult = screening.auditorium.cinema.ticket_types.get(code="adult").pk
-    client.post(
-        f"/checkout/{hold.pk}/",
-        {"name": "Ada", "email": "ada@example.com", f"type_{hold.seat_ids[0]}": str(adult)},
-    )
-    payment = Payment.objects.get()
+    payment = checked_out(client, screening, "A2")
     done = f"/checkout/done/{eticket.order_token(payment.order)}/"
 
     looking = html(client.get(f"{done}?payment={payment.provider_ref}&wait=19"))

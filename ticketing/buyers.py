@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from contextlib import contextmanager
 
 SESSION_FIELD = "marquee_buyer"
 
@@ -24,3 +25,13 @@ def browser_key(request, *, create: bool = True) -> str:
         request.session[SESSION_FIELD] = token
     # Stored hashed: a leaked holds table must not hand out anything a browser could replay.
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+@contextmanager
+def kept_through_session_change(request):
+    """Keep the buyer token when signing in or out replaces the whole session (logout always
+    flushes it; so does signing in over another account): the seats held stay held."""
+    token = request.session.get(SESSION_FIELD)
+    yield
+    if token:
+        request.session[SESSION_FIELD] = token

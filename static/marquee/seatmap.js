@@ -82,11 +82,14 @@
     if (checked().length === 0) {
       event.preventDefault();
       say(empty.textContent);
-      empty.focus && empty.setAttribute("tabindex", "-1");
+      empty.setAttribute("tabindex", "-1");
+      empty.focus();
       return;
     }
     polling = false;
-    holdButton.setAttribute("aria-disabled", "true");
+  });
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted && !polling) { polling = true; window.setTimeout(poll, 0); }
   });
 
   /* ---- keyboard: one tab stop for the whole map, arrow keys inside it ---- */
@@ -148,6 +151,7 @@
   }
   function apply(seats) {
     var lost = [];
+    var focused = document.activeElement;
     seats.forEach(function (s) {
       var input = byId[String(s.id)];
       if (!input || input.getAttribute("data-mine")) { return; }
@@ -165,17 +169,31 @@
       say(fmt(lost.length > 1 ? strings.takenMany : strings.taken, { seat: lost.join(", ") }));
       renderSelection();
     }
-    if (document.activeElement === document.body || (document.activeElement && document.activeElement.disabled)) { setRoving(firstStop()); }
-    else if (!inputs.some(function (i) { return i.tabIndex === 0 && !i.disabled; })) { setRoving(firstStop()); }
+    if (focused && focused.classList && focused.classList.contains("seat-input") && focused.disabled) {
+      /* The seat in focus was just taken: move to its neighbour, never drop focus to the page. */
+      var next = move(focused, 1, 0) || move(focused, -1, 0) || firstStop();
+      setRoving(next);
+      if (next) { next.focus(); }
+    } else if (!inputs.some(function (i) { return i.tabIndex === 0 && !i.disabled; })) {
+      setRoving(firstStop());
+    }
   }
+  var delay = config.pollMs;
   function poll() {
     if (!polling) { return; }
     if (document.hidden) { window.setTimeout(poll, config.pollMs); return; }
     fetch(config.seatsUrl, { cache: "no-store", credentials: "same-origin", headers: { "Accept": "application/json" } })
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (data) { if (data && data.seats) { apply(data.seats); } })
-      .catch(function () { /* offline for a moment: the next poll tries again */ })
-      .then(function () { window.setTimeout(poll, config.pollMs); });
+      .then(function (r) {
+        if (r.status === 404) { polling = false; return null; }  /* the screening is gone */
+        if (!r.ok) { throw new Error(String(r.status)); }
+        return r.json();
+      })
+      .then(function (data) {
+        delay = config.pollMs;
+        if (data && data.seats) { apply(data.seats); }
+      })
+      .catch(function () { delay = Math.min(delay * 2, 60000); /* server or network trouble: back off */ })
+      .then(function () { if (polling) { window.setTimeout(poll, delay); } });
   }
   window.setTimeout(poll, config.pollMs);
 

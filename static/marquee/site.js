@@ -8,15 +8,23 @@
   /* A hold's countdown: mm:ss until the seats are released; then say so plainly and stop the
      forms that would fail. The server decides; this only tells the buyer in time. */
   function startCountdown(box) {
-    var expires = Date.parse(box.getAttribute("data-expires"));
+    /* Seconds left as the server counted them when it sent the page: a wrong clock on the
+       buyer's machine does not move the deadline. */
+    var expires = Date.now() + 1000 * parseInt(box.getAttribute("data-seconds-left"), 10);
     var clock = box.querySelector("[data-countdown-clock]");
     var expired = document.querySelector("[data-countdown-expired]");
+    var warning = document.querySelector("[data-countdown-warning]");
     var warned = false;
     if (isNaN(expires) || !clock) { return; }
     function tick() {
       var left = Math.max(0, Math.round((expires - Date.now()) / 1000));
       clock.textContent = Math.floor(left / 60) + ":" + pad(left % 60);
-      if (left <= 60 && !warned) { box.classList.add("urgent"); box.setAttribute("aria-live", "polite"); warned = true; }
+      if (left <= 60 && left > 0 && !warned) {
+        /* Said once, not every second: the clock itself stays silent. */
+        box.classList.add("urgent");
+        if (warning) { warning.textContent = box.getAttribute("data-warning"); }
+        warned = true;
+      }
       if (left === 0) {
         window.clearInterval(timer);
         box.hidden = true;
@@ -32,6 +40,23 @@
     tick();
   }
   document.querySelectorAll("[data-countdown]").forEach(startCountdown);
+
+  /* One submission per click: a second click while the first is on its way does nothing.
+     (The server copes with doubles anyway; this spares the buyer a confusing answer.) */
+  document.querySelectorAll("form[method=post]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      var buttons = form.querySelectorAll("button[type=submit]");
+      window.setTimeout(function () {
+        if (event.defaultPrevented) { return; }  /* another script stopped it: nothing was sent */
+        buttons.forEach(function (b) { b.disabled = true; });
+      }, 0);
+    });
+  });
+  /* Back to a page from the browser's cache: its buttons work again. */
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) { return; }
+    document.querySelectorAll("form[method=post] button[type=submit]").forEach(function (b) { b.disabled = false; });
+  });
 
   /* Money as the page's language writes it (the server does the same with CLDR data).
      `digits`: the currency's ISO 4217 minor unit, from the server (ticketing/money.py). */

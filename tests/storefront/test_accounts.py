@@ -161,3 +161,29 @@ def test_signing_out_ends_the_session(client):
     assert response["Location"] == "/"
     assert Client().get("/account/").status_code == 302
     assert client.get("/account/").status_code == 302
+
+
+def test_signing_out_keeps_the_seats_this_browser_holds(client, screening):
+    from django.contrib.auth import get_user_model
+
+    from tests.storefront.support import held_by
+
+    user = get_user_model().objects.create_user("ada", "ada@example.com", "a-long-pass-phrase")
+    client.force_login(user)
+    hold = held_by(client, screening, "A1")
+
+    out = client.post("/account/logout/")
+
+    assert out.status_code == 302
+    assert client.get("/account/").status_code == 302  # signed out
+    assert client.get(f"/checkout/{hold.pk}/").status_code == 200  # still their seats
+
+
+def test_my_orders_is_never_cached(client):
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_user("bob", "bob@example.com", "a-long-pass-phrase")
+    client.force_login(user)
+    response = client.get("/account/")
+    assert "no-store" in response["Cache-Control"]
+    assert "private" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]

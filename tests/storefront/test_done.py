@@ -43,7 +43,7 @@ def test_while_the_providers_word_is_on_its_way_the_page_says_confirming_and_ref
     payment = flow.started(screening, "A1")
     assert payment.status == PaymentStatus.REQUIRES_ACTION
 
-    response = client.get(done_path(order_token(payment.order)))
+    response = client.get(f"{done_path(order_token(payment.order))}?payment={payment.provider_ref}")
 
     assert response.status_code == 200
     page = html(response)
@@ -81,7 +81,19 @@ def test_paying_again_starts_a_new_payment_and_sends_the_buyer_to_it(client, scr
     assert response.status_code == 302
     assert response["Location"] == fresh.redirect_url
     assert (fresh.order_id, fresh.status) == (declined.order_id, PaymentStatus.REQUIRES_ACTION)
-    assert "Confirming your payment" in html(client.get(done_path(token)))
+    back = f"{done_path(token)}?payment={fresh.provider_ref}"
+    assert "Confirming your payment" in html(client.get(back))
+
+
+def test_a_buyer_not_back_from_the_provider_is_not_told_to_wait_but_sent_to_pay(client, screening):
+    """A second click on checkout, or a bookmark: no payment is on its way, so no "confirming"."""
+    payment = flow.started(screening, "A1")
+    page = html(client.get(done_path(order_token(payment.order))))
+
+    assert "Confirming your payment" not in page
+    assert 'http-equiv="refresh"' not in page
+    assert "Your payment has not been made yet." in page
+    assert f'href="{payment.redirect_url}"' in page
 
 
 def test_an_order_without_a_payment_offers_to_pay(client, screening):

@@ -253,3 +253,30 @@ def test_another_browser_sees_my_held_seats_as_taken(client, screening):
 
     assert " disabled" in seat_input(page, seat_id(screening, "E1"))
     assert "You are holding" not in html(page)
+
+
+def test_a_ticket_type_that_is_not_a_plain_number_is_ignored_not_a_server_error(client, screening):
+    """'²' passes str.isdigit() but not int(): the hold must still go through, the type asked again."""
+    from tests.storefront.support import seat_id
+
+    seat = seat_id(screening, "A1")
+    response = client.post(
+        f"/screenings/{screening.pk}/hold/", {"mode": "seats", "seat": [seat], f"type_{seat}": "²"}
+    )
+    assert response.status_code == 302
+    assert "/checkout/" in response["Location"]
+
+
+def test_the_page_that_answers_a_refused_hold_points_language_and_sign_in_at_the_map(
+    client, screening
+):
+    from tests.storefront.support import seat_id
+
+    factories.held(screening, "A1", session_key="someone-else")
+    response = client.post(
+        f"/screenings/{screening.pk}/hold/", {"mode": "seats", "seat": [seat_id(screening, "A1")]}
+    )
+    page = response.content.decode()
+    assert response.status_code == 409
+    assert f'name="next" value="/screenings/{screening.pk}/"' in page
+    assert f"next=/screenings/{screening.pk}/" in page.replace("%2F", "/")

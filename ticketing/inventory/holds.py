@@ -217,20 +217,54 @@ def hold_release(*, hold: Hold) -> None:
     hold.status = locked.status
 
 
+BUYER_LOCK = 0x4D52  # advisory lock namespace: (this, hash of screening and buyer)
+
+
+def _one_at_a_time(screening_id: int, buyer: str) -> None:
+    """Serialise one buyer's hold requests on one screening (a double click sends two)."""
+    if connection.vendor != "postgresql":
+        return  # SQLite transactions are serial already
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+            [BUYER_LOCK, f"{screening_id}:{buyer}"],
+        )
+
+
 def hold_replace(
     *,
-    previous: Hold | None,
     screening_id: int,
     seat_ids: list[int] | None = None,
     quantity: int | None = None,
     partner=None,
     session_key: str = "",
 ) -> Hold:
-    """Give back a buyer's previous hold and hold anew, in one transaction: a buyer who picks
-    again gets the new seats (which may include the old ones) or, if they cannot be had, keeps
-    the old ones. Never both, never neither."""
+    """Hold anew for a buyer who chooses again, giving back what they hold on the screening, in
+    one transaction: the new seats (which may include the old ones) or, if they cannot be had,
+    the old ones kept. Never both, never neither. The buyer's requests take turns, so a double
+    click ends with one hold; asking again for exactly the seats held answers the same hold."""
+    if partner is None and not session_key:
+        raise errors.InvalidRequest("A hold needs an owner.", field="session_key")
+    owner = _owner_fields(partner, session_key)
     with transaction.atomic():
-        if previous is not None and previous.status == HoldStatus.ACTIVE:
+        _one_at_a_time(screening_id, f"p{partner.pk}" if partner else session_key)
+        live = list(
+            Hold.objects.select_for_update()
+            .filter(
+                screening_id=screening_id,
+                status=HoldStatus.ACTIVE,
+                expires_at__gt=timezone.now(),
+                **owner,
+            )
+            .order_by("created_at")
+        )
+        if seat_ids and len(live) == 1:
+            screening = Screening.objects.select_related("auditorium").filter(pk=screening_id)
+            if screening and sorted(_validate_seats(screening[0], list(seat_ids))) == sorted(
+                live[0].seat_ids
+            ):
+                return live[0]
+        for previous in live:
             hold_release(hold=previous)
         return hold_create(
             screening_id=screening_id,

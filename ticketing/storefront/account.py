@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth import get_user_model, login
+from django.contrib.auth import get_user_model, login, logout
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
 
+from ticketing import buyers
 from ticketing.orders import tickets as eticket
 from ticketing.orders.models import Order, OrderStatus
 
@@ -44,14 +47,31 @@ def signup(request: HttpRequest) -> HttpResponse:
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
-        # Signing in keeps the session's data, so seats held as a guest stay held.
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        with buyers.kept_through_session_change(request):
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect(_next(request, "storefront:account"))
     status = 400 if request.method == "POST" else 200
     context = {"form": form, "next": _next(request, "")}
     return render(request, "storefront/signup.html", context, status=status)
 
 
+class SignInView(auth_views.LoginView):
+    template_name = "storefront/login.html"
+
+    def form_valid(self, form):
+        with buyers.kept_through_session_change(self.request):
+            return super().form_valid(form)
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    """Sign out; seats this browser holds stay held (it is the same buyer at the same screen)."""
+    with buyers.kept_through_session_change(request):
+        logout(request)
+    return redirect("storefront:home")
+
+
+@never_cache
 @login_required
 def account(request: HttpRequest) -> HttpResponse:
     """The signed-in buyer's orders, newest first, each with its order page."""

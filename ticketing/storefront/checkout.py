@@ -52,9 +52,9 @@ def _int_list(values: list[str]) -> list[int] | None:
 def _remember_types(request: HttpRequest, hold: Hold) -> None:
     chosen = {}
     for seat_id in hold.seat_ids:
-        value = request.POST.get(f"type_{seat_id}", "")
-        if value.isdigit():
-            chosen[str(seat_id)] = int(value)
+        value = _int_list([request.POST.get(f"type_{seat_id}", "")])
+        if value:  # anything else: the checkout page asks again
+            chosen[str(seat_id)] = value[0]
     stored = request.session.get(TYPES_SESSION, {})
     stored = dict(list(stored.items())[-9:])  # a few recent holds are plenty
     stored[str(hold.pk)] = chosen
@@ -79,16 +79,20 @@ def hold_seats(request: HttpRequest, pk: int) -> HttpResponse:
 
     def again(message: str, status: int, taken=()):
         context = screening_context(
-            request, screening, error=message, selected=selected - set(taken), taken=set(taken)
+            request,
+            screening,
+            error=message,
+            selected=selected - set(taken),
+            taken=set(taken),
+            # This page answers a POST: links that come back here go to the map.
+            page_url=reverse("storefront:screening", args=[screening.pk]),
         )
         return render(request, "storefront/screening.html", context, status=status)
 
     if seat_ids is None and not best:
         return again(str(messages.PLAIN["invalid"]), 400)
-    previous = selectors.live_hold_for(screening.pk, key)
     try:
         hold = holds.hold_replace(
-            previous=previous,
             screening_id=screening.pk,
             seat_ids=seat_ids,
             quantity=quantity,
@@ -300,6 +304,10 @@ def done(request: HttpRequest, token: str) -> HttpResponse:
             state = "declined"
         elif request.GET.get("cancelled"):
             state, notice = "unpaid", "cancelled"
+        elif request.GET.get("payment") != payment.provider_ref:
+            # Not back from the provider (a second click on checkout, a bookmark): the payment
+            # page is still open to them; nothing is on its way.
+            state, notice = "unpaid", "open"
         elif waited[0] >= CONFIRM_REFRESHES:
             state, notice = "unpaid", "no_word"  # stop refreshing; paying again is safe
         else:

@@ -1,4 +1,3 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import account, checkout, views
@@ -16,12 +15,8 @@ urlpatterns = [
     path("checkout/<uuid:hold_id>/release/", checkout.release, name="release"),
     path("checkout/done/<str:token>/", checkout.done, name="done"),
     path("checkout/pay/<str:token>/", checkout.pay, name="pay"),
-    path(
-        "account/login/",
-        auth_views.LoginView.as_view(template_name="storefront/login.html"),
-        name="login",
-    ),
-    path("account/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/login/", account.SignInView.as_view(), name="login"),
+    path("account/logout/", account.sign_out, name="logout"),
     path("account/signup/", account.signup, name="signup"),
     path("account/", account.account, name="account"),
 ]

@@ -81,3 +81,15 @@ def seat_rows(seat_map, *, selected, taken, mine):
     from ..seat_html import seat_rows as build
 
     return build(seat_map, selected=selected, taken=taken, mine=mine)
+
+
+@register.filter
+def seconds_left(moment) -> int:
+    """Seconds from now until `moment`, rounded up (0 if past): the countdown counts from the
+    server's clock, not from a browser clock that may be wrong, and never reaches zero before
+    the server would agree the time is up."""
+    import math
+
+    from django.utils import timezone
+
+    return max(0, math.ceil((moment - timezone.now()).total_seconds())) if moment else 0

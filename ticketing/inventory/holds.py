@@ -184,7 +184,7 @@ def _take_turn(screening_id: int) -> None:
 
 def hold_get(*, hold_id, partner=None, session_key: str = "") -> Hold:
     """A hold, only to its owner: a partner sees its own holds, a browser those of its session."""
-    qs = Hold.objects.select_related("screening__auditorium__cinema")
+    qs = Hold.objects.select_related("screening__auditorium__cinema", "screening__film")
     try:
         hold = qs.get(pk=hold_id)
     except (Hold.DoesNotExist, ValueError, TypeError, ValidationError):

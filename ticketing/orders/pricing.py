@@ -48,13 +48,22 @@ def surcharges(cinema_id: int) -> dict[str, int]:
     )
 
 
-def quote(screening: Screening, wanted: list[tuple[int, int | str]]) -> Quote:
-    """Price [(seat_id, ticket_type id or code)] for a screening."""
+def quote(
+    screening: Screening,
+    wanted: list[tuple[int, int | str]],
+    *,
+    prices: dict[int, tuple[TicketType, int]] | None = None,
+    extra: dict[str, int] | None = None,
+    seats: dict[int, Seat] | None = None,
+) -> Quote:
+    """Price [(seat_id, ticket_type id or code)] for a screening. A caller that has already read
+    the prices (`ticket_prices`), the surcharges or the seats passes them in."""
     cinema = screening.auditorium.cinema
-    prices = ticket_prices(screening)
+    prices = ticket_prices(screening) if prices is None else prices
     by_code = {t.code: pk for pk, (t, _) in prices.items()}
-    extra = surcharges(cinema.pk)
-    seats = Seat.objects.in_bulk([seat_id for seat_id, _ in wanted])
+    extra = surcharges(cinema.pk) if extra is None else extra
+    if seats is None:
+        seats = Seat.objects.in_bulk([seat_id for seat_id, _ in wanted])
     lines = []
     for seat_id, type_ref in wanted:
         type_id = by_code.get(type_ref) if isinstance(type_ref, str) else type_ref

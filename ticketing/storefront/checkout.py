@@ -207,7 +207,13 @@ def checkout(request: HttpRequest, hold_id) -> HttpResponse:
     }
     quote = None
     try:
-        quote = pricing.quote(screening, [(pk, int(t)) for pk, t in types_now.items() if t])
+        quote = pricing.quote(
+            screening,
+            [(pk, int(t)) for pk, t in types_now.items() if t],
+            prices=prices.table,
+            extra=prices.surcharges,
+            seats={seat.pk: seat for seat in seats},
+        )
     except (errors.DomainError, ValueError):
         quote = None
     context = {

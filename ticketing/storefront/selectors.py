@@ -262,6 +262,7 @@ class PriceList:
     surcharges: dict[str, int]
     booking_fee: int
     booking_fee_cap: int | None
+    table: dict  # pricing.ticket_prices(): {ticket type id: (ticket type, price)}
 
 
 def price_list(screening: Screening) -> PriceList:
@@ -276,6 +277,7 @@ def price_list(screening: Screening) -> PriceList:
         surcharges=pricing.surcharges(cinema.pk),
         booking_fee=cinema.booking_fee,
         booking_fee_cap=cinema.booking_fee_cap,
+        table=prices,
     )
 
 

@@ -254,6 +254,8 @@ REST_FRAMEWORK = {
         "anon": env_str("MARQUEE_THROTTLE_ANON", "120/min"),
         "partner": env_str("MARQUEE_THROTTLE_PARTNER", "6000/min"),
         "user": env_str("MARQUEE_THROTTLE_USER", "600/min"),
+        # The storefront's forms that change something, per client address (see storefront/throttle.py).
+        "storefront": env_str("MARQUEE_THROTTLE_STOREFRONT", "60/min"),
     },
     # How many proxies in front set X-Forwarded-For; 0 trusts only REMOTE_ADDR, so a client
     # cannot pick its own throttle identity.

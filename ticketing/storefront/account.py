@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -17,6 +18,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from ticketing import buyers
 from ticketing.orders import tickets as eticket
 from ticketing.orders.models import Order, OrderStatus
+
+from .throttle import throttled
 
 
 class SignupForm(UserCreationForm):
@@ -43,6 +46,7 @@ def _next(request: HttpRequest, default: str) -> str:
 
 
 @require_http_methods(["GET", "POST"])
+@throttled
 def signup(request: HttpRequest) -> HttpResponse:
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -55,6 +59,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "storefront/signup.html", context, status=status)
 
 
+@method_decorator(throttled, name="dispatch")
 class SignInView(auth_views.LoginView):
     template_name = "storefront/login.html"
 

@@ -33,6 +33,7 @@ from ticketing.orders.views import ticket_rows
 from ticketing.screenings.models import Seat
 
 from . import messages, selectors
+from .throttle import throttled
 from .views import price_config, screening_context
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ def _remember_types(request: HttpRequest, hold: Hold) -> None:
 
 # ---- hold ------------------------------------------------------------------------------------
 @require_POST
+@throttled
 def hold_seats(request: HttpRequest, pk: int) -> HttpResponse:
     """Hold the seats ticked on the map, or the best N together. Choosing again replaces the
     buyer's earlier live hold on the same screening (kept if the new seats cannot be had)."""
@@ -153,6 +155,7 @@ def _done_url(order: Order) -> str:
 
 
 @require_http_methods(["GET", "POST"])
+@throttled
 def checkout(request: HttpRequest, hold_id) -> HttpResponse:
     hold = _owned_hold(request, hold_id)
     if hold.status == HoldStatus.ORDERED:
@@ -285,6 +288,7 @@ def _order_for_token(token: str) -> Order:
 
 
 @require_POST
+@throttled
 def pay(request: HttpRequest, token: str) -> HttpResponse:
     """Try paying again (after a declined card, or when the provider was unreachable)."""
     order = _order_for_token(token)

@@ -1,0 +1,50 @@
+"""A rate limit on the storefront's forms that change something (hold, checkout, pay, sign in,
+sign up), per client address: a script cannot hold a cinema's seats from fresh sessions in a
+loop, nor guess passwords at speed. Reading pages is not limited. The same fixed-window counter
+as the API's, so a Redis outage lets buyers through rather than stopping sales."""
+
+from __future__ import annotations
+
+import logging
+import math
+from functools import wraps
+
+from django.shortcuts import render
+from rest_framework.throttling import SimpleRateThrottle
+
+from ticketing.api.throttling import _Degrading
+
+log = logging.getLogger(__name__)
+
+
+class StorefrontThrottle(_Degrading, SimpleRateThrottle):
+    scope = "storefront"
+
+    def get_rate(self):
+        # Read at each request, not at import: the rate is a setting like any other.
+        from rest_framework.settings import api_settings
+
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+def throttled(view):
+    """Answer 429 with a plain page (and Retry-After) to a POST over the limit."""
+
+    @wraps(view)
+    def inner(request, *args, **kwargs):
+        if request.method == "POST":
+            throttle = StorefrontThrottle()
+            if not throttle.allow_request(request, None):
+                wait = max(1, math.ceil(throttle.wait()))
+                log.warning(
+                    "storefront throttled %s on %s", throttle.get_ident(request), request.path
+                )
+                response = render(request, "storefront/throttled.html", {"wait": wait}, status=429)
+                response["Retry-After"] = str(wait)
+                return response
+        return view(request, *args, **kwargs)
+
+    return inner

@@ -53,14 +53,20 @@ def run_concurrently(
     outcomes = [Outcome(index) for index in range(len(callables))]
 
     def run(index: int, func: Callable[[], Any]) -> None:
+        released = False
         try:
             connection.ensure_connection()  # connect before the barrier, not after it
             barrier.wait(timeout)
+            released = True
             outcomes[index].result = func()
         except threading.BrokenBarrierError as exc:
             outcomes[index].error = exc
         except BaseException as exc:
-            barrier.abort()  # if this thread never reached the barrier, do not strand the rest
+            # A thread that never reached the barrier must not strand the rest. One that did must
+            # not break it: under load, others may still be on their way out of wait(), and an
+            # abort then hands them a BrokenBarrierError for a race they were part of.
+            if not released:
+                barrier.abort()
             outcomes[index].error = exc
         finally:
             connection.close()

@@ -336,3 +336,17 @@ def test_the_seats_lost_email_explains_plainly(show, mailoutbox):
         assert "13.00 USD" in body
         assert "booked by someone else" in body and "hold seats for had run out" in body
         assert "No tickets were issued" in body
+
+
+def test_a_french_buyer_gets_the_confirmation_in_french_with_translated_ticket_types(
+    show, django_capture_on_commit_callbacks, mailoutbox
+):
+    order = factories.pending_order(show, "B1")
+    Order.objects.filter(pk=order.pk).update(language="fr")
+    with django_capture_on_commit_callbacks(execute=True):
+        order_mark_paid(order_id=order.pk, actor="test")
+
+    text = mailoutbox[0].body
+    assert f"Votre réservation est confirmée. Numéro de commande\u00a0: {order.code}" in text
+    assert "Adulte" in text and "Adult " not in text
+    assert "sous-titres\u00a0: espagnol" in text or "sous-titres : espagnol" in text

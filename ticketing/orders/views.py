@@ -13,7 +13,7 @@ from . import tickets as eticket
 from .models import Order, OrderStatus
 
 
-def _order_for(token: str) -> Order:
+def order_for_token(token: str) -> Order:
     """The order a token names; 404 for a forged, altered or stale link (no hint which)."""
     order_id = eticket.order_id_from_token(token)
     if order_id is None:
@@ -39,7 +39,7 @@ def _private(response: HttpResponse) -> HttpResponse:
 
 @require_GET
 def order_page(request, token: str):
-    order = _order_for(token)
+    order = order_for_token(token)
     with translation.override(order.language):
         return _render_order(request, order, token)
 
@@ -93,7 +93,7 @@ def _render_order(request, order: Order, token: str) -> HttpResponse:
 
 @require_GET
 def order_calendar(request, token: str):
-    order = _order_for(token)
+    order = order_for_token(token)
     response = HttpResponse(
         eticket.calendar_ics(order), content_type="text/calendar; charset=utf-8; method=PUBLISH"
     )

@@ -29,7 +29,7 @@ from ticketing.orders import pricing
 from ticketing.orders import services as orders
 from ticketing.orders import tickets as eticket
 from ticketing.orders.models import Order, OrderStatus
-from ticketing.orders.views import ticket_rows
+from ticketing.orders.views import order_for_token, ticket_rows
 from ticketing.screenings.models import Seat
 
 from . import messages, selectors
@@ -50,12 +50,16 @@ def _int_list(values: list[str]) -> list[int] | None:
         return None
 
 
+def _int(value, default: int | None = None) -> int | None:
+    return (_int_list([value]) or [default])[0]
+
+
 def _remember_types(request: HttpRequest, hold: Hold) -> None:
     chosen = {}
     for seat_id in hold.seat_ids:
-        value = _int_list([request.POST.get(f"type_{seat_id}", "")])
-        if value:  # anything else: the checkout page asks again
-            chosen[str(seat_id)] = value[0]
+        type_id = _int(request.POST.get(f"type_{seat_id}"))
+        if type_id is not None:  # anything else: the checkout page asks again
+            chosen[str(seat_id)] = type_id
     stored = request.session.get(TYPES_SESSION, {})
     stored = dict(list(stored.items())[-9:])  # a few recent holds are plenty
     stored[str(hold.pk)] = chosen
@@ -74,9 +78,7 @@ def hold_seats(request: HttpRequest, pk: int) -> HttpResponse:
     key = buyers.browser_key(request)
     best = "quantity" in request.POST and request.POST.get("mode") == "best"
     seat_ids = None if best else _int_list(request.POST.getlist("seat"))
-    quantity = None
-    if best:
-        quantity = (_int_list([request.POST.get("quantity", "")]) or [0])[0]
+    quantity = _int(request.POST.get("quantity"), 0) if best else None
     selected = set(seat_ids or [])
 
     def again(message: str, status: int, taken=()):
@@ -203,12 +205,10 @@ def checkout(request: HttpRequest, hold_id) -> HttpResponse:
         else:
             return _start_payment(request, order)
 
-    types_now = {
-        seat.pk: form[f"type_{seat.pk}"].value()
-        or (prices.ticket_types[0]["id"] if prices.ticket_types else None)
-        for seat in seats
-    }
-    quote = None
+    # The types as posted (a post without one prices it at the first type), or as the form
+    # starts: chosen on the map, else the first type.
+    first = prices.ticket_types[0]["id"] if prices.ticket_types else None
+    types_now = {seat.pk: form[f"type_{seat.pk}"].value() or first for seat in seats}
     try:
         quote = pricing.quote(
             screening,
@@ -272,26 +272,11 @@ def release(request: HttpRequest, hold_id) -> HttpResponse:
 
 
 # ---- payment and confirmation ----------------------------------------------------------------
-def _order_for_token(token: str) -> Order:
-    order_id = eticket.order_id_from_token(token)
-    order = (
-        Order.objects.select_related("screening__film", "screening__auditorium__cinema")
-        .prefetch_related("tickets")
-        .filter(pk=order_id)
-        .first()
-        if order_id
-        else None
-    )
-    if order is None:
-        raise Http404("No such order.")
-    return order
-
-
 @require_POST
 @throttled
 def pay(request: HttpRequest, token: str) -> HttpResponse:
     """Try paying again (after a declined card, or when the provider was unreachable)."""
-    order = _order_for_token(token)
+    order = order_for_token(token)
     if order.effective_status != OrderStatus.PENDING_PAYMENT:
         return redirect(_done_url(order))
     return _start_payment(request, order)
@@ -301,11 +286,11 @@ def done(request: HttpRequest, token: str) -> HttpResponse:
     """Where the payment provider sends the buyer back: the tickets once paid; while the
     provider's word is on its way, a page that looks again by itself; after a decline, why, and
     a way to try again before the order runs out."""
-    order = _order_for_token(token)
+    order = order_for_token(token)
     status = order.effective_status
     payment = order.payments.order_by("-created_at").first()
     state = status
-    waited = _int_list([request.GET.get("wait", "0")]) or [0]
+    waited = _int(request.GET.get("wait"), 0)
     notice = ""
     if status == OrderStatus.PENDING_PAYMENT:
         if payment is None:
@@ -318,7 +303,7 @@ def done(request: HttpRequest, token: str) -> HttpResponse:
             # Not back from the provider (a second click on checkout, a bookmark): the payment
             # page is still open to them; nothing is on its way.
             state, notice = "unpaid", "open"
-        elif waited[0] >= CONFIRM_REFRESHES:
+        elif waited >= CONFIRM_REFRESHES:
             state, notice = "unpaid", "no_word"  # stop refreshing; paying again is safe
         else:
             state = "confirming"
@@ -337,7 +322,7 @@ def done(request: HttpRequest, token: str) -> HttpResponse:
         "token": token,
         "notice": notice,
         "refresh_url": "?"
-        + urlencode({"payment": request.GET.get("payment", ""), "wait": waited[0] + 1}),
+        + urlencode({"payment": request.GET.get("payment", ""), "wait": waited + 1}),
         "order_url": eticket.order_path(order),
         "calendar_url": reverse("orders:calendar", args=[token]),
     }

@@ -80,10 +80,6 @@ def datetime_long(moment: datetime, zone, language: str | None = None) -> str:
     return f"{day_long(here.date(), language)} · {time_short(here, zone, language)}"
 
 
-def language_name(code: str) -> str:
-    return locale(code).get_language_name(locale(code)) or code
-
-
 def runtime(minutes: int, language: str | None = None) -> str:
     """2 h 11 min, in the language's units."""
     from babel.units import format_unit

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -151,8 +151,6 @@ def coming_soon(today: date) -> list[Film]:
     ahead = Screening.objects.filter(
         film=OuterRef("pk"), status=ScreeningStatus.SCHEDULED, starts_at__gt=now
     )
-    from django.db.models import Exists
-
     return list(
         Film.objects.filter(release_date__gt=today)
         .exclude(Exists(ahead))

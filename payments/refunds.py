@@ -1,26 +1,25 @@
-"""Giving money back: staff refunds (whole orders or single tickets), buyer cancellations, and
-the automatic refund of a payment that could not buy its seats.
+"""Giving money back: refunds of whole orders or single tickets (staff, and buyers cancelling
+through `ticketing.flows.cancellation`), and the automatic refund of a payment that could not
+buy its seats.
 
 A refund goes through the payment's provider with an idempotency key derived from the locked
 payment's state (its refunds so far, the amount, the tickets), so a transaction retried after
 the provider answered never refunds twice. Refunded tickets
-give their seats back to sale at once (their claims are deleted in the same transaction).
+give their seats back to sale at once (the orders service voids them and releases their claims in
+the same transaction).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
 from ticketing import errors
-from ticketing.inventory import seatmap
-from ticketing.inventory.models import SeatClaim
 from ticketing.orders import services as orders
-from ticketing.orders.models import Order, OrderStatus, Ticket
+from ticketing.orders.models import Order, OrderStatus
 from ticketing.outbox.services import message_add
 
 from . import providers
@@ -152,7 +151,7 @@ def refund_create(
             status=order.status,
         )
 
-    tickets = list(Ticket.objects.select_for_update().filter(order=order).order_by("pk"))
+    tickets = orders.tickets_lock(order)
     remaining = [t for t in tickets if t.refunded_at is None]
     if ticket_ids is None:
         chosen = remaining
@@ -209,11 +208,8 @@ def refund_create(
         refund.save(update_fields=["status"])
     _set_payment_status(payment)
 
-    now = timezone.now()
     chosen_ids = [t.pk for t in chosen]
-    Ticket.objects.filter(pk__in=chosen_ids).update(refunded_at=now)
-    SeatClaim.objects.filter(order_id=order.pk, seat_id__in=[t.seat_id for t in chosen]).delete()
-    seatmap.invalidate(order.screening_id)
+    orders.tickets_mark_refunded(order=order, tickets=chosen, now=timezone.now())
     if len(chosen) == len(remaining):
         orders.order_mark_refunded(order_id=order.pk, actor=actor, reason=reason or "refunded")
     message_add(
@@ -247,49 +243,3 @@ def _booking_fee_left(order: Order, payment: Payment) -> int:
     available = payment.amount - _refunded_so_far(payment)
     tickets = sum(t.price + t.surcharge for t in order.tickets.all() if t.refunded_at is None)
     return max(0, min(order.booking_fee, available - tickets))
-
-
-def paid_through_provider(*, order_id) -> bool:
-    """Whether the order has a payment of ours to refund (a settled order has none)."""
-    return Payment.objects.filter(order_id=order_id, status__in=PAID).exists()
-
-
-@transaction.atomic
-def order_cancel_by_buyer(*, order_id, actor: str, reason: str = "") -> Order:
-    """A buyer cancels a paid order: refunded per the cinema's policy, up to its cutoff.
-
-    Allowed until `cancellation_cutoff_minutes` before the start (409 `cancellation_closed`
-    after); the booking fee comes back only if the cinema says so (`refund_booking_fee`).
-    """
-    order = (
-        Order.objects.select_related("screening__auditorium__cinema").filter(pk=order_id).first()
-    )
-    if order is None:
-        raise errors.OrderNotFound(order=str(order_id))
-    cinema = order.screening.auditorium.cinema
-    closes = order.screening.starts_at - timedelta(minutes=cinema.cancellation_cutoff_minutes)
-    if timezone.now() >= closes:
-        raise errors.CancellationClosed(
-            order=str(order.pk),
-            closed_at=closes.isoformat(),
-            cutoff_minutes=cinema.cancellation_cutoff_minutes,
-        )
-    refund_create(
-        order_id=order.pk,
-        actor=actor,
-        reason=reason or "cancelled by the buyer",
-        booking_fee=cinema.refund_booking_fee,
-    )
-    order.refresh_from_db()
-    return order
-
-
-@transaction.atomic
-def order_cancel_or_refund(*, order_id, actor: str, reason: str = "") -> Order:
-    """What a buyer's "cancel" means, decided with the order locked (a payment's webhook may be
-    committing at this moment): a paid order of ours is refunded per the cinema's policy; any
-    other order is cancelled by the orders service."""
-    order = orders.order_lock(order_id)
-    if order.status == OrderStatus.PAID and paid_through_provider(order_id=order.pk):
-        return order_cancel_by_buyer(order_id=order.pk, actor=actor, reason=reason)
-    return orders.order_cancel(order_id=order.pk, actor=actor, reason=reason)

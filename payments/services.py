@@ -21,11 +21,12 @@ from django.db import IntegrityError, transaction
 from ticketing import errors
 from ticketing.db import retry_on_conflict
 from ticketing.orders import services as orders
-from ticketing.orders.models import Order, OrderStatus
+from ticketing.orders.models import Order, OrderStatus, PaidVia
 
 from . import providers
-from .models import Payment, PaymentStatus, ProviderEvent
+from .models import Payment, PaymentStatus, ProviderEvent, Refund, RefundStatus
 from .providers.base import Event, WebhookRejected
+from .refunds import payment_refund_unfulfilled
 
 log = logging.getLogger(__name__)
 
@@ -126,8 +127,6 @@ def _event_process(*, provider, event: Event) -> WebhookResult:
         )
 
     if event.type == "refund.succeeded":
-        from .models import Refund, RefundStatus
-
         ours = Refund.objects.filter(payment__provider=name, provider_ref=event.provider_ref)
         if not ours.exists():
             # Perhaps sent before our refund committed: refuse, so the provider sends it again.
@@ -135,8 +134,6 @@ def _event_process(*, provider, event: Event) -> WebhookResult:
         updated = ours.filter(status=RefundStatus.PENDING).update(status=RefundStatus.SUCCEEDED)
         return done("refund_confirmed" if updated else "refund_unchanged")
     if event.type == "refund.failed":
-        from .models import Refund, RefundStatus
-
         ours = Refund.objects.filter(payment__provider=name, provider_ref=event.provider_ref)
         if not ours.exists():
             raise errors.UnknownPayment(provider=name, refund=event.provider_ref)
@@ -225,8 +222,6 @@ def _event_process(*, provider, event: Event) -> WebhookResult:
         )
     if order.status == OrderStatus.PAID:
         # Paid already by another payment or a partner's settlement: this money goes back.
-        from .refunds import payment_refund_unfulfilled
-
         payment.status = PaymentStatus.SUCCEEDED
         payment.save(update_fields=["status", "updated_at"])
         payment_refund_unfulfilled(
@@ -239,10 +234,13 @@ def _event_process(*, provider, event: Event) -> WebhookResult:
     payment.save(update_fields=["status", "failure_reason", "updated_at"])
     actor = f"provider:{name}"
     try:
-        orders.order_mark_paid(order_id=order.pk, actor=actor, reason=f"{name} {event.event_id}")
+        orders.order_mark_paid(
+            order_id=order.pk,
+            actor=actor,
+            reason=f"{name} {event.event_id}",
+            via=PaidVia.PROVIDER,
+        )
     except (errors.SeatsLost, errors.OrderStateConflict) as exc:
-        from .refunds import payment_refund_unfulfilled
-
         why = "seats_lost" if isinstance(exc, errors.SeatsLost) else "order_not_payable"
         payment_refund_unfulfilled(payment=payment, order=order, reason=why, actor=actor)
         return done(f"refunded: {why}")
@@ -269,14 +267,15 @@ def order_settle(*, order_id, partner, partner_reference: str, actor: str) -> Or
         raise errors.OrderStateConflict(
             "This order was paid through a payment provider.", order=str(order.pk)
         )
-    orders.order_mark_paid(
-        order_id=order.pk, actor=actor, reason=f"settled by partner: {partner_reference}"[:200]
-    )
     commission = order.total * partner.commission_bps // 10000
-    Order.objects.filter(pk=order.pk).update(
-        partner_reference=partner_reference, commission=commission
+    order = orders.order_mark_paid(
+        order_id=order.pk,
+        actor=actor,
+        reason=f"settled by partner: {partner_reference}"[:200],
+        via=PaidVia.PARTNER,
+        partner_reference=partner_reference,
+        commission=commission,
     )
-    order.refresh_from_db()
     log.info(
         "order %s settled by partner %s (%s), commission %d",
         order.code,

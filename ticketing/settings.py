@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "ticketing.outbox",
     "ticketing.api",
     "payments",
+    "ticketing.flows",
     "ticketing.storefront",
 ]
 
@@ -141,7 +142,7 @@ SWEEP_INTERVAL_SECONDS = env_int("MARQUEE_SWEEP_INTERVAL", 30)
 OUTBOX_INTERVAL_SECONDS = env_int("MARQUEE_OUTBOX_INTERVAL", 30)
 CELERY_BEAT_SCHEDULE = {
     "sweep-expired-holds-and-orders": {
-        "task": "ticketing.inventory.tasks.sweep_expired",
+        "task": "ticketing.flows.tasks.sweep_expired",
         "schedule": SWEEP_INTERVAL_SECONDS,
     },
     "purge-idempotency-records": {

@@ -18,8 +18,8 @@ from tests.concurrency import run_concurrently, unexpected
 from ticketing import errors
 from ticketing.inventory.holds import hold_create
 from ticketing.inventory.models import Hold, HoldStatus, SeatClaim
-from ticketing.inventory.sweep import sweep
-from ticketing.inventory.tasks import sweep_expired
+from ticketing.flows.sweep import sweep
+from ticketing.flows.tasks import sweep_expired
 from ticketing.orders.models import Order, OrderStatus
 from ticketing.orders.services import order_create, order_mark_paid
 
@@ -229,7 +229,7 @@ def test_a_hold_becoming_an_order_as_the_sweep_closes_dead_holds_stays_ordered(
     sweep, in between, waits on the hold's row lock. When it gets the row the hold is an order:
     it must be left alone, not marked expired. (The sweep is given a clock just past the expiry
     instead of waiting for it, so the test does not depend on how fast the machine is.)"""
-    from ticketing.inventory.sweep import close_dead_holds
+    from ticketing.inventory.holds import holds_close_dead
     from ticketing.orders import services
 
     seats = factories.seats(screening.auditorium, "B1", "B2")
@@ -258,7 +258,7 @@ def test_a_hold_becoming_an_order_as_the_sweep_closes_dead_holds_stays_ordered(
     def sweeper():
         sweep_started.wait(10)
         # The sweep's clock reads just after the hold's expiry.
-        return close_dead_holds(now=h.expires_at + timedelta(milliseconds=1))
+        return holds_close_dead(now=h.expires_at + timedelta(milliseconds=1))
 
     ordered, swept = run_concurrently([buyer, sweeper])
 

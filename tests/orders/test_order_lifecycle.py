@@ -21,7 +21,7 @@ from ticketing import errors
 from ticketing.inventory import seatmap
 from ticketing.inventory.holds import hold_create
 from ticketing.inventory.models import Hold, HoldStatus, SeatClaim
-from ticketing.inventory.sweep import sweep
+from ticketing.flows.sweep import sweep
 from ticketing.orders import services
 from ticketing.orders.models import Order, OrderStatus, OrderStatusChange, Ticket
 from ticketing.orders.services import (

@@ -21,7 +21,7 @@ from tests.concurrency import run_concurrently, run_many, unexpected, winners
 from ticketing import errors
 from ticketing.inventory.holds import hold_create, hold_release
 from ticketing.inventory.models import Hold, HoldStatus, SeatClaim
-from ticketing.inventory.sweep import sweep
+from ticketing.flows.sweep import sweep
 from ticketing.orders.models import Order, OrderStatus, OrderStatusChange, Ticket
 from ticketing.orders.services import order_create, order_mark_paid
 from ticketing.outbox.models import OutboxMessage

@@ -314,7 +314,7 @@ def test_the_orders_service_will_not_cancel_an_order_paid_through_a_provider(scr
 
 
 def test_a_buyer_cancel_decides_under_the_lock_and_refunds_a_paid_order(screening):
-    from payments.refunds import order_cancel_or_refund
+    from ticketing.flows.cancellation import order_cancel_or_refund
 
     payment = flow.paid(screening, "A1")
     order = order_cancel_or_refund(order_id=payment.order_id, actor="buyer", reason="x")

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ticketing import buyers, errors
+from ticketing.flows import cancellation
 from ticketing.inventory import holds, seatmap
 from ticketing.orders import pricing
 from ticketing.orders import services as orders
@@ -336,7 +337,5 @@ class OrderCancel(APIView):
         data.is_valid(raise_exception=True)
         order = orders.order_get(order_id=pk, **_owner(request))
         reason = data.validated_data["reason"]
-        from payments import refunds
-
-        refunds.order_cancel_or_refund(order_id=order.pk, actor=_actor(request), reason=reason)
+        cancellation.order_cancel_or_refund(order_id=order.pk, actor=_actor(request), reason=reason)
         return _order_response(orders.order_get(order_id=pk, staff=True))

@@ -193,6 +193,19 @@ def hold_get(*, hold_id, partner=None, session_key: str = "") -> Hold:
     return hold
 
 
+def hold_lock(hold_id) -> Hold:
+    """The hold, locked for the rest of the transaction (its screening, auditorium, cinema and
+    film read along), or HoldNotFound."""
+    try:
+        return (
+            Hold.objects.select_for_update(of=("self",))
+            .select_related("screening__auditorium__cinema", "screening__film")
+            .get(pk=hold_id)
+        )
+    except (Hold.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise errors.HoldNotFound(hold=str(hold_id)) from None
+
+
 def hold_check_owner(hold: Hold, *, partner=None, session_key: str = "") -> None:
     """Another buyer's hold is answered as not found: its existence is not theirs to learn."""
     if partner is not None:
@@ -273,6 +286,28 @@ def hold_replace(
             partner=partner,
             session_key=session_key,
         )
+
+
+def hold_mark_ordered(*, hold: Hold, expires_at: datetime, now: datetime) -> None:
+    """The hold became an order (in the order's transaction): it lives on as long as the order
+    awaits payment, extended once."""
+    Hold.objects.filter(pk=hold.pk).update(
+        status=HoldStatus.ORDERED, expires_at=expires_at, extended_at=now
+    )
+    hold.status, hold.expires_at, hold.extended_at = HoldStatus.ORDERED, expires_at, now
+
+
+def holds_close_dead(*, now: datetime | None = None) -> int:
+    """Holds past their time that never became orders: mark them expired, one statement.
+
+    The conditions are all on the hold's own row, which PostgreSQL re-checks after waiting for a
+    row lock: a hold becoming an order at this moment (its transaction locked the hold and sets
+    `ordered`) is left alone. A condition through a join or subquery would not be re-checked.
+    """
+    now = now or timezone.now()
+    return Hold.objects.filter(status=HoldStatus.ACTIVE, expires_at__lte=now).update(
+        status=HoldStatus.EXPIRED
+    )
 
 
 def extended_expiry(hold: Hold, now: datetime) -> datetime:

@@ -18,6 +18,15 @@ class OrderStatus(models.TextChoices):
     EXPIRED = "expired", _("Expired")
 
 
+class PaidVia(models.TextChoices):
+    """Who took the buyer's money: what cancelling the order has to give back, and through whom."""
+
+    NOTHING = "", _("Not paid")
+    PROVIDER = "provider", _("A payment provider")
+    PARTNER = "partner", _("The partner (settled)")
+    OTHER = "other", _("Recorded without a payment")
+
+
 class Order(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     code = models.CharField(max_length=12, unique=True, help_text="Short code the buyer quotes.")
@@ -59,6 +68,13 @@ class Order(models.Model):
     expires_at = models.DateTimeField(help_text="Unpaid after this, the order expires.")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    paid_via = models.CharField(
+        max_length=10,
+        choices=PaidVia.choices,
+        blank=True,
+        default=PaidVia.NOTHING,
+        help_text="A provider's payment is refunded through it, never just cancelled.",
+    )
 
     class Meta:
         ordering = ["-created_at"]

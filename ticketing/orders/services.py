@@ -18,12 +18,17 @@ from django.utils import timezone
 from ticketing import errors
 from ticketing.db import retry_on_conflict
 from ticketing.inventory import claims, seatmap
-from ticketing.inventory.holds import extended_expiry, hold_check_owner
-from ticketing.inventory.models import Hold, HoldStatus, SeatClaim
+from ticketing.inventory.holds import (
+    extended_expiry,
+    hold_check_owner,
+    hold_lock,
+    hold_mark_ordered,
+)
+from ticketing.inventory.models import Hold, HoldStatus
 from ticketing.outbox.services import message_add
 
 from . import codes, pricing
-from .models import Order, OrderStatus, OrderStatusChange, Ticket
+from .models import Order, OrderStatus, OrderStatusChange, PaidVia, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -85,14 +90,7 @@ def order_create(
     in one conditional UPDATE on `expires_at > now`: a hold that dies meanwhile gives nothing.
     """
     now = timezone.now()
-    try:
-        hold = (
-            Hold.objects.select_for_update(of=("self",))
-            .select_related("screening__auditorium__cinema", "screening__film")
-            .get(pk=hold_id)
-        )
-    except (Hold.DoesNotExist, ValueError, TypeError, ValidationError):
-        raise errors.HoldNotFound(hold=str(hold_id)) from None
+    hold = hold_lock(hold_id)
     hold_check_owner(hold, partner=partner, session_key=session_key)
     if hold.status == HoldStatus.ORDERED:
         raise errors.HoldNotActive(hold=str(hold.pk), status=hold.status, order=_order_of(hold))
@@ -103,11 +101,7 @@ def order_create(
     if promo_code:
         raise errors.PromoCodesUnavailable(promo_code=promo_code)
 
-    held = set(
-        SeatClaim.objects.filter(hold_id=hold.pk, expires_at__gt=now).values_list(
-            "seat_id", flat=True
-        )
-    )
+    held = claims.live_seats_of_hold(hold.pk, now=now)
     if held != set(hold.seat_ids):
         # An active hold loses claims only by dying: a newcomer or the sweep cleared them while
         # this request waited for the hold's lock with the clock it read before.
@@ -154,9 +148,7 @@ def order_create(
     )
     # The answer is built from what is in hand, as order_get would fetch it: no query more.
     _prefetched(order, "tickets", sorted(tickets, key=lambda t: t.seat_label))
-    Hold.objects.filter(pk=hold.pk).update(
-        status=HoldStatus.ORDERED, expires_at=expires_at, extended_at=now
-    )
+    hold_mark_ordered(hold=hold, expires_at=expires_at, now=now)
     OrderStatusChange.objects.create(
         order=order, from_status="", to_status=order.status, actor=actor, reason="created from hold"
     )
@@ -218,9 +210,19 @@ def order_get(*, order_id, partner=None, session_key: str = "", staff: bool = Fa
 
 
 @retry_on_conflict()
-def order_mark_paid(*, order_id, actor: str, reason: str = "payment confirmed") -> Order:
+def order_mark_paid(
+    *,
+    order_id,
+    actor: str,
+    reason: str = "payment confirmed",
+    via: str = PaidVia.OTHER,
+    partner_reference: str = "",
+    commission: int = 0,
+) -> Order:
     """Make an order paid and its seats sold; queue the confirmation email after commit.
 
+    `via` records who took the money (a provider's payment must later be refunded through it,
+    not just cancelled); a partner's settlement brings its reference and commission.
     Paying twice is a no-op. A payment that arrives after the hold died re-claims the same seats
     if they are still free; if any was taken, `SeatsLost` is raised and nothing changes, so the
     payment layer refunds. Never a paid order without its seats.
@@ -240,17 +242,22 @@ def order_mark_paid(*, order_id, actor: str, reason: str = "payment confirmed") 
     sold = claims.mark_sold(order.pk, now=now)
     if sold != len(seat_ids):
         # Late payment: take back whatever is still free, all or nothing.
-        have = set(
-            SeatClaim.objects.filter(order_id=order.pk, expires_at__isnull=True).values_list(
-                "seat_id", flat=True
-            )
-        )
+        have = claims.sold_seats(order.pk)
         missing = [s for s in seat_ids if s not in have]
         got = claims.claim(order.screening_id, missing, now=now, expires_at=None, order_id=order.pk)
         if len(got) != len(missing):
             raise errors.SeatsLost(order=str(order.pk), seats=sorted(set(missing) - got))
         log.warning("order %s paid late; its seats were re-claimed", order.code)
-    _record(order, OrderStatus.PAID, actor=actor, reason=reason, paid_at=now)
+    settlement = {"partner_reference": partner_reference, "commission": commission}
+    _record(
+        order,
+        OrderStatus.PAID,
+        actor=actor,
+        reason=reason,
+        paid_at=now,
+        paid_via=via,
+        **(settlement if partner_reference else {}),
+    )
     seatmap.invalidate(order.screening_id)
     message_add(
         topic=CONFIRMATION_TOPIC,
@@ -265,15 +272,13 @@ def order_cancel(*, order_id, actor: str, reason: str = "") -> Order:
     """Cancel an order and put its seats back on sale at once.
 
     A pending order is simply cancelled. A paid order can be cancelled until its screening
-    starts; giving the money back is the payment layer's part (see docs/architecture.md).
+    starts, unless a payment provider took its money: that order is refunded instead
+    (`ticketing.flows.cancellation` decides which a buyer's "cancel" means).
     """
     order = order_lock(order_id)
     if order.status == OrderStatus.CANCELLED:
         return order
-    if (
-        order.status == OrderStatus.PAID
-        and order.payments.filter(status__in=("succeeded", "partially_refunded")).exists()
-    ):
+    if order.status == OrderStatus.PAID and order.paid_via == PaidVia.PROVIDER:
         # Cancelling would keep the buyer's money: a paid order of ours is refunded instead.
         raise errors.OrderStateConflict(
             "This order was paid through a payment provider: refund it instead.",
@@ -321,6 +326,20 @@ def order_mark_refunded(*, order_id, actor: str, reason: str = "refunded") -> Or
     return order
 
 
+def tickets_lock(order: Order) -> list[Ticket]:
+    """The order's tickets, locked in id order (a refund of some of them decides on these)."""
+    return list(Ticket.objects.select_for_update().filter(order=order).order_by("pk"))
+
+
+def tickets_mark_refunded(*, order: Order, tickets: list[Ticket], now: datetime) -> None:
+    """Refunded tickets are void at the door and their seats go back on sale at once."""
+    Ticket.objects.filter(order=order, pk__in=[t.pk for t in tickets]).update(refunded_at=now)
+    for ticket in tickets:
+        ticket.refunded_at = now
+    claims.release_order_seats(order.pk, [t.seat_id for t in tickets])
+    seatmap.invalidate(order.screening_id)
+
+
 def orders_expire_due(*, now: datetime | None = None, batch_size: int | None = None) -> int:
     """Move unpaid orders past their time to `expired`, a batch per statement set."""
     now = now or timezone.now()
@@ -349,7 +368,7 @@ def orders_expire_due(*, now: datetime | None = None, batch_size: int | None = N
                 )
                 for order_id in ids
             )
-            SeatClaim.objects.filter(order_id__in=ids, expires_at__lte=now).delete()
+            claims.release_dead_of_orders(ids, now=now)
             for screening_id in {s for _, s in batch}:
                 seatmap.invalidate(screening_id)
             total += len(ids)

@@ -24,7 +24,7 @@ help:
 	@echo "make bench   the onsale rush benchmark (gunicorn, PostgreSQL, Redis)"
 	@echo "make bench-pages  server time and queries of the storefront pages"
 	@echo "make worker  a Celery worker;  make beat  the Celery beat scheduler"
-	@echo "make lint    ruff"
+	@echo "make lint    ruff, and the layering (lint-imports, see docs/architecture.md)"
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -57,6 +57,7 @@ test: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 fmt: setup
 	$(VENV)/bin/ruff check --fix .

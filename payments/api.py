@@ -7,16 +7,15 @@ from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import BaseParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ticketing.api import serializers as s
+from ticketing.api.common import ERROR, IDEMPOTENCY, actor, owner
 from ticketing.api.idempotency import idempotent
-from ticketing.api.permissions import CanBook
-from ticketing.api.views import ERROR, IDEMPOTENCY, _actor, _owner
+from ticketing.api.permissions import RequiresScope
 from ticketing.orders import services as orders
 from ticketing.partners.models import Scope
 
@@ -55,7 +54,7 @@ class SettleOutput(s.OrderOutput):
 
 @extend_schema(tags=["payments"])
 class PaymentStart(APIView):
-    permission_classes = [CanBook]
+    permission_classes = [RequiresScope(Scope.BOOK)]
 
     @extend_schema(
         request=PaymentInput,
@@ -70,32 +69,20 @@ class PaymentStart(APIView):
         data = PaymentInput(data=request.data or {})
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        order = orders.order_get(order_id=pk, **_owner(request))
+        order = orders.order_get(order_id=pk, **owner(request))
         site = settings.MARQUEE_PAYMENTS["SITE_URL"].rstrip("/")
         payment = services.payment_start(
             order_id=order.pk,
             provider_name=v.get("provider"),
             return_url=v.get("return_url") or f"{site}/",
-            actor=_actor(request),
+            actor=actor(request),
         )
         return Response(PaymentOutput(payment).data, status=status.HTTP_201_CREATED)
 
 
-class CanSettle(CanBook):
-    message = "This API key may not settle orders; it lacks the 'settle' scope."
-
-    def has_permission(self, request, view) -> bool:
-        if not super().has_permission(request, view):
-            return False
-        api_key = getattr(request.user, "api_key", None)
-        if api_key is None or Scope.SETTLE not in api_key.scopes:
-            raise PermissionDenied(self.message)
-        return True
-
-
 @extend_schema(tags=["payments"])
 class OrderSettle(APIView):
-    permission_classes = [CanSettle]
+    permission_classes = [RequiresScope(Scope.BOOK, Scope.SETTLE)]
 
     @extend_schema(
         request=SettleInput,
@@ -115,7 +102,7 @@ class OrderSettle(APIView):
             order_id=pk,
             partner=partner,
             partner_reference=data.validated_data["reference"],
-            actor=_actor(request),
+            actor=actor(request),
         )
         return Response(SettleOutput(orders.order_get(order_id=order.pk, staff=True)).data)
 

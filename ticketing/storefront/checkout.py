@@ -30,6 +30,7 @@ from ticketing.orders import services as orders
 from ticketing.orders import tickets as eticket
 from ticketing.orders.models import Order, OrderStatus
 from ticketing.orders.views import order_for_token, ticket_rows
+from ticketing.screenings import selectors as catalogue
 from ticketing.screenings.models import Seat
 
 from . import messages, selectors
@@ -72,7 +73,7 @@ def _remember_types(request: HttpRequest, hold: Hold) -> None:
 def hold_seats(request: HttpRequest, pk: int) -> HttpResponse:
     """Hold the seats ticked on the map, or the best N together. Choosing again replaces the
     buyer's earlier live hold on the same screening (kept if the new seats cannot be had)."""
-    screening = selectors.screening_for_page(pk)
+    screening = catalogue.screening_get(screening_id=pk)
     if screening is None:
         raise Http404("No such screening.")
     key = buyers.browser_key(request)

@@ -6,18 +6,19 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ticketing.inventory import seatmap
 from ticketing.inventory.models import Hold, HoldStatus, SeatClaim
 from ticketing.orders import pricing
-from ticketing.screenings.models import Cinema, Film, Screening, ScreeningStatus, Seat, SeatType
+from ticketing.screenings import selectors as catalogue
+from ticketing.screenings.models import Cinema, Film, Screening, Seat, SeatType
 
 DAYS_AHEAD = 7  # the date strip
 FILM_DAYS_AHEAD = 14  # a film's page lists its showtimes this far ahead
@@ -71,22 +72,6 @@ def _showtime(screening: Screening, now: datetime) -> Showtime:
     )
 
 
-def _upcoming(now: datetime) -> QuerySet:
-    return Screening.objects.filter(
-        status=ScreeningStatus.SCHEDULED, starts_at__gt=now
-    ).select_related("film", "auditorium__cinema")
-
-
-def _local_day_filter(cinemas: list[Cinema], day: date) -> Q:
-    """Screenings starting on `day` as each cinema's own clock reads it."""
-    q = Q(pk__in=[])
-    for cinema in cinemas:
-        start = datetime.combine(day, time.min, tzinfo=cinema.tz).astimezone(UTC)
-        end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=cinema.tz).astimezone(UTC)
-        q |= Q(auditorium__cinema=cinema, starts_at__gte=start, starts_at__lt=end)
-    return q
-
-
 # ---- the date strip ------------------------------------------------------------------------------
 def today_for(cinema: Cinema | None, now: datetime | None = None) -> date:
     now = now or timezone.now()
@@ -135,7 +120,10 @@ def programme(
     """Films with their showtimes on a local day, at one cinema or all: two queries."""
     now = timezone.now()
     scope = [cinema] if cinema else all_cinemas
-    qs = _with_availability(_upcoming(now).filter(_local_day_filter(scope, day)), now).order_by(
+    on_day = catalogue.screenings_on_local_day(
+        catalogue.screenings_ahead(now=now), day=day, cinemas=scope
+    )
+    qs = _with_availability(on_day, now).order_by(
         "film__title", "auditorium__cinema__name", "starts_at"
     )
     films: OrderedDict[int, FilmShowtimes] = OrderedDict()
@@ -146,14 +134,13 @@ def programme(
 
 
 def coming_soon(today: date) -> list[Film]:
-    """Films released after today with nothing on sale yet, soonest first."""
-    now = timezone.now()
-    ahead = Screening.objects.filter(
-        film=OuterRef("pk"), status=ScreeningStatus.SCHEDULED, starts_at__gt=now
-    )
+    """The home page's *Coming soon*, soonest first: the films coming soon (see
+    `ticketing.screenings.selectors`) that have no screening ahead yet. One with a preview or a
+    presale is in the programme of its days instead (tests/storefront/test_catalogue.py)."""
+    bookable = catalogue.films_with_screenings_ahead(now=timezone.now())
     return list(
-        Film.objects.filter(release_date__gt=today)
-        .exclude(Exists(ahead))
+        catalogue.films_coming_soon(today=today)
+        .exclude(pk__in=bookable.values("pk"))
         .order_by("release_date", "title")[:12]
     )
 
@@ -168,7 +155,9 @@ class DayShowtimes:
 def film_showtimes(film: Film, *, cinema: Cinema | None = None) -> list[DayShowtimes]:
     """A film's showtimes for the next weeks, grouped by local day, then cinema: one query."""
     now = timezone.now()
-    qs = _upcoming(now).filter(film=film, starts_at__lt=now + timedelta(days=FILM_DAYS_AHEAD))
+    qs = catalogue.screenings_ahead(now=now).filter(
+        film=film, starts_at__lt=now + timedelta(days=FILM_DAYS_AHEAD)
+    )
     if cinema is not None:
         qs = qs.filter(auditorium__cinema=cinema)
     qs = _with_availability(qs, now).order_by("starts_at")
@@ -243,14 +232,6 @@ def seat_map(screening_id: int) -> SeatMap | None:
         rows.setdefault(cell.y, SeatRow(cell.row, cell.y, [])).seats.append(cell)
     types = [(value, label) for value, label in SeatType.choices if value in present]
     return SeatMap(list(rows.values()), columns, data["counts"], types)
-
-
-def screening_for_page(screening_id: int) -> Screening | None:
-    return (
-        Screening.objects.select_related("film", "auditorium__cinema")
-        .filter(pk=screening_id)
-        .first()
-    )
 
 
 @dataclass

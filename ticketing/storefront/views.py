@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 from ticketing import buyers
 from ticketing.inventory import holds, seatmap
 from ticketing.money import minor_digits
+from ticketing.screenings import selectors as catalogue
 from ticketing.screenings.models import Cinema, Film, ScreeningStatus
 
 from . import campaigns, selectors
@@ -99,7 +100,7 @@ def cinema_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _screening_or_404(pk: int):
-    screening = selectors.screening_for_page(pk)
+    screening = catalogue.screening_get(screening_id=pk)
     if screening is None:
         raise Http404("No such screening.")
     return screening

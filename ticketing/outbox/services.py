@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -32,13 +33,27 @@ def backoff(attempts: int) -> timedelta:
 
 
 def handler(topic: str):
-    """Register the function that delivers messages of a topic."""
+    """Register the function that delivers messages of a topic.
+
+    A topic has one handler: a second, different one raises ImproperlyConfigured at import
+    instead of silently taking the first one's messages. The same function registered again
+    (its module reloaded) replaces itself."""
 
     def register(func: Callable[[dict], None]):
+        known = HANDLERS.get(topic)
+        if known is not None and _name(known) != _name(func):
+            raise ImproperlyConfigured(
+                f"outbox topic {topic!r} already has a handler, {_name(known)}; "
+                f"{_name(func)} cannot be a second one"
+            )
         HANDLERS[topic] = func
         return func
 
     return register
+
+
+def _name(func: Callable) -> str:
+    return f"{func.__module__}.{func.__qualname__}"
 
 
 def message_add(*, topic: str, dedupe_key: str, payload: dict) -> OutboxMessage:

@@ -21,6 +21,7 @@ from ticketing import errors
 from ticketing.orders import services as orders
 from ticketing.orders.models import Order, OrderStatus
 from ticketing.outbox.services import message_add
+from ticketing.outbox.topics import AUTO_REFUNDED_TOPIC, DUPLICATE_REFUNDED_TOPIC, REFUNDED_TOPIC
 
 from . import providers
 from .models import Payment, PaymentStatus, Refund, RefundStatus
@@ -28,10 +29,6 @@ from .providers.base import RefundFailed
 
 log = logging.getLogger(__name__)
 
-# Rendered and sent by ticketing.orders.emails.
-REFUNDED_TOPIC = "order.refunded"
-AUTO_REFUNDED_TOPIC = "payment.refunded_seats_lost"
-DUPLICATE_REFUNDED_TOPIC = "payment.refunded_duplicate"
 PAID = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED)
 
 

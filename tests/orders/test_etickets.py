@@ -17,10 +17,11 @@ from django.utils import timezone
 
 from tests import factories
 from ticketing.orders import tickets as eticket
-from ticketing.orders.emails import REFUND_TOPIC, SEATS_LOST_TOPIC, format_money
+from ticketing.orders.emails import format_money
 from ticketing.orders.models import Order
 from ticketing.orders.services import order_mark_paid
 from ticketing.outbox.services import HANDLERS
+from ticketing.outbox.topics import AUTO_REFUNDED_TOPIC, REFUNDED_TOPIC
 
 TITLE = "Mission: Impossible - Rogue Nation, the return; part\\2"
 
@@ -299,7 +300,7 @@ def test_the_refund_email_names_the_amount_and_the_tickets(
     order = paid(show, "A1", "A2", capture=django_capture_on_commit_callbacks)
     a2 = order.tickets.get(seat_label="A2")
     mailoutbox.clear()
-    HANDLERS[REFUND_TOPIC](
+    HANDLERS[REFUNDED_TOPIC](
         {
             "order_id": str(order.pk),
             "amount": 1200,
@@ -320,7 +321,7 @@ def test_the_refund_email_names_the_amount_and_the_tickets(
 def test_the_whole_order_refund_email(show, django_capture_on_commit_callbacks, mailoutbox):
     order = paid(show, "A1", capture=django_capture_on_commit_callbacks)
     mailoutbox.clear()
-    HANDLERS[REFUND_TOPIC](
+    HANDLERS[REFUNDED_TOPIC](
         {"order_id": str(order.pk), "amount": order.total, "currency": "USD", "reason": ""}
     )
     assert f"Your order {order.code} has been refunded." in mailoutbox[0].body
@@ -329,7 +330,7 @@ def test_the_whole_order_refund_email(show, django_capture_on_commit_callbacks, 
 
 def test_the_seats_lost_email_explains_plainly(show, mailoutbox):
     order = factories.pending_order(show, "A1")
-    HANDLERS[SEATS_LOST_TOPIC]({"order_id": str(order.pk), "amount": 1300, "currency": "USD"})
+    HANDLERS[AUTO_REFUNDED_TOPIC]({"order_id": str(order.pk), "amount": 1300, "currency": "USD"})
     sent = mailoutbox[0]
     assert "refunded" in sent.subject and order.code in sent.subject
     for body in (sent.body, sent.alternatives[0].content):

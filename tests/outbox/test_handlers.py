@@ -10,6 +10,7 @@ import textwrap
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from ticketing.outbox import topics
 from ticketing.outbox.services import HANDLERS, handler
 
 TOPIC = "test.one_handler"
@@ -74,3 +75,10 @@ def test_registering_the_same_function_twice_is_harmless():
         assert HANDLERS[TOPIC] is deliver
     finally:
         HANDLERS.pop(TOPIC, None)
+
+
+def test_every_topic_has_its_handler_once_the_apps_are_loaded():
+    named = {value for name, value in vars(topics).items() if name.endswith("_TOPIC")}
+
+    assert "order.confirmation" in named
+    assert named <= set(HANDLERS)

@@ -1,7 +1,8 @@
-"""Emails to buyers, delivered from the outbox by a Celery worker (once per dedupe key).
+"""Emails to buyers, delivered from the outbox by a Celery worker (once per dedupe key). The
+topics and their payloads are in `ticketing.outbox.topics`.
 
-- `order.confirmation` (CONFIRMATION_TOPIC): tickets with one QR code each, the order page link
-  and an .ics calendar entry. Structure:
+- CONFIRMATION_TOPIC: tickets with one QR code each, the order page link and an .ics calendar
+  entry. Structure:
 
       multipart/mixed
         multipart/alternative
@@ -11,10 +12,11 @@
             image/png  x tickets   (Content-ID, inline)
         text/calendar; method=PUBLISH   (attachment, <code>.ics)
 
-- `order.refunded` (REFUND_TOPIC): payload {"order_id", "amount", "currency", "ticket_ids"
-  (optional), "reason"}.
-- `payment.refunded_seats_lost` (SEATS_LOST_TOPIC): payload {"order_id", "amount",
-  "currency"}: the payment arrived after the hold expired and the seats had gone; refunded.
+- REFUNDED_TOPIC: the amount, and which tickets were refunded and which stand.
+- AUTO_REFUNDED_TOPIC: the payment could not become tickets (it arrived after the hold expired
+  and the seats had gone); refunded in full.
+- DUPLICATE_REFUNDED_TOPIC: a second payment for a paid order; the tickets stand, the extra
+  payment is returned.
 
 Callers queue them with `ticketing.outbox.services.message_add` inside their transaction, with a
 dedupe key naming the event (e.g. `order.refunded:<refund id>`).
@@ -35,15 +37,17 @@ from django.utils.translation import gettext as _
 
 from ticketing import money
 from ticketing.outbox.services import handler
+from ticketing.outbox.topics import (
+    AUTO_REFUNDED_TOPIC,
+    CONFIRMATION_TOPIC,
+    DUPLICATE_REFUNDED_TOPIC,
+    REFUNDED_TOPIC,
+)
 
 from . import tickets as eticket
 from .models import Order
-from .services import CONFIRMATION_TOPIC
 
 log = logging.getLogger(__name__)
-
-REFUND_TOPIC = "order.refunded"
-SEATS_LOST_TOPIC = "payment.refunded_seats_lost"
 
 
 def format_money(amount: int, currency: str) -> str:
@@ -215,7 +219,7 @@ def refund_message(payload: dict) -> RelatedEmail:
         return _build(order, subject, "order_refunded", context)
 
 
-@handler(REFUND_TOPIC)
+@handler(REFUNDED_TOPIC)
 def send_refund(payload: dict) -> None:
     message = refund_message(payload)
     message.send()
@@ -231,14 +235,11 @@ def seats_lost_message(payload: dict) -> RelatedEmail:
         return _build(order, subject, "seats_lost_refund", context)
 
 
-@handler(SEATS_LOST_TOPIC)
+@handler(AUTO_REFUNDED_TOPIC)
 def send_seats_lost(payload: dict) -> None:
     message = seats_lost_message(payload)
     message.send()
     log.info("seats-lost refund email for order %s sent", message.extra_headers["X-Marquee-Order"])
-
-
-DUPLICATE_REFUNDED_TOPIC = "payment.refunded_duplicate"
 
 
 def duplicate_refund_message(payload: dict) -> RelatedEmail:

@@ -26,13 +26,12 @@ from ticketing.inventory.holds import (
 )
 from ticketing.inventory.models import Hold, HoldStatus
 from ticketing.outbox.services import message_add
+from ticketing.outbox.topics import CONFIRMATION_TOPIC
 
 from . import codes, pricing
 from .models import Order, OrderStatus, OrderStatusChange, PaidVia, Ticket
 
 log = logging.getLogger(__name__)
-
-CONFIRMATION_TOPIC = "order.confirmation"
 
 ALLOWED = {
     OrderStatus.PENDING_PAYMENT: {OrderStatus.PAID, OrderStatus.CANCELLED, OrderStatus.EXPIRED},

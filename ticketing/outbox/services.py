@@ -33,7 +33,7 @@ def backoff(attempts: int) -> timedelta:
 
 
 def handler(topic: str):
-    """Register the function that delivers messages of a topic.
+    """Register the function that delivers messages of a topic (`ticketing.outbox.topics`).
 
     A topic has one handler: a second, different one raises ImproperlyConfigured at import
     instead of silently taking the first one's messages. The same function registered again

@@ -1,0 +1,17 @@
+"""Every outbox topic, named once: senders (`message_add(topic=...)`) and handlers
+(`@handler(...)`) import them from here, so a topic cannot be spelled two ways. A message's
+dedupe key is `<topic>:<id of the event>`. Under each topic: what happened, and its payload."""
+
+from __future__ import annotations
+
+CONFIRMATION_TOPIC = "order.confirmation"
+"""An order was paid, email its tickets: {"order_id"}."""
+
+REFUNDED_TOPIC = "order.refunded"
+"""Some or all tickets were refunded: {"order_id", "amount", "currency", "ticket_ids" (None: all), "refund_id", "reason"}."""
+
+AUTO_REFUNDED_TOPIC = "payment.refunded_seats_lost"
+"""A payment that could not become tickets was refunded: {"order_id", "amount", "currency", "payment_id", "refund_id", "reason"}."""
+
+DUPLICATE_REFUNDED_TOPIC = "payment.refunded_duplicate"
+"""A second payment of a paid order was refunded: {"order_id", "amount", "currency", "payment_id", "refund_id", "reason"}."""

@@ -21,7 +21,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from ticketing.orders.emails import format_money
+from ticketing.money import amount_with_code
 
 from . import tasks
 from .models import Payment, PaymentStatus
@@ -162,7 +162,7 @@ def _send(state: dict, event_type: str, failure_reason: str = "") -> None:
 def _page_context(state: dict, **extra) -> dict:
     return {
         "state": state,
-        "amount": format_money(state["amount"], state["currency"]),
+        "amount": amount_with_code(state["amount"], state["currency"]),
         "cards": sandbox.TEST_CARDS,
         "back_url": _return_url(state, cancelled=True),
         **extra,

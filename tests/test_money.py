@@ -4,8 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from ticketing.money import minor_digits, to_decimal
-from ticketing.orders.emails import format_money
+from ticketing.money import format_money, minor_digits, to_decimal
 from ticketing.storefront import formats
 
 
@@ -24,7 +23,7 @@ def test_minor_units_become_the_amount_iso_4217_says(amount, currency, value):
 
 def test_three_decimal_currencies_keep_their_third_digit_in_emails_and_pages():
     assert minor_digits("kwd") == 3
-    assert format_money(1250, "KWD") == "1.250 KWD"
+    assert format_money(1250, "KWD", "fr") == "1,250\u00a0KWD"  # a French email
     assert formats.money(1250, "KWD", "en") == "KWD1.250"
 
 

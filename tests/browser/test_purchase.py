@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from payments.models import Payment, PaymentStatus
 from ticketing.inventory.models import SeatClaim
-from ticketing.orders.emails import format_money
+from ticketing.money import amount_with_code
 from ticketing.orders.models import OrderStatus
 from ticketing.screenings.models import Seat
 from ticketing.storefront import formats
@@ -61,7 +61,7 @@ def test_a_buyer_books_two_seats_from_the_home_page_to_the_confirmation(page, ma
     expect(page.locator("[data-total]")).to_have_text(euros(total))
     data.fill_details(page)
     data.continue_to_payment(page)
-    expect(page.get_by_role("button", name=f"Pay {format_money(total, 'EUR')}")).to_be_visible()
+    expect(page.get_by_role("button", name=f"Pay {amount_with_code(total, 'EUR')}")).to_be_visible()
     data.pay_on_sandbox(page)
 
     # The confirmation: two tickets with their QR codes, a calendar entry, the order page.

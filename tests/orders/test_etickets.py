@@ -16,8 +16,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests import factories
+from ticketing.money import format_money
 from ticketing.orders import tickets as eticket
-from ticketing.orders.emails import format_money
 from ticketing.orders.models import Order
 from ticketing.orders.services import order_mark_paid
 from ticketing.outbox.services import HANDLERS
@@ -150,13 +150,29 @@ def test_discount_shows_in_the_email_when_there_is_one(
     Order.objects.filter(pk=order.pk).update(discount=200, total=order.total - 200)
     with django_capture_on_commit_callbacks(execute=True):
         order_mark_paid(order_id=order.pk, actor="test")
-    assert "-2.00 USD" in mailoutbox[0].body
+    assert "-US$2.00" in mailoutbox[0].body
 
 
 def test_format_money_knows_zero_decimal_currencies():
-    assert format_money(1250, "EUR") == "12.50 EUR"
-    assert format_money(5, "GBP") == "0.05 GBP"
-    assert format_money(1500, "JPY") == "1500 JPY"
+    assert format_money(1250, "EUR", "en") == "€12.50"
+    assert format_money(5, "GBP", "en") == "£0.05"
+    assert format_money(1500, "JPY", "en") == "JP¥1,500"
+
+
+def test_a_french_buyers_email_writes_money_the_french_way_and_an_english_one_the_english_way(
+    db, django_capture_on_commit_callbacks, mailoutbox
+):
+    paris = factories.screening(factories.auditorium(factories.cinema()))  # euros
+    for language in ("fr", "en"):
+        order = factories.pending_order(paris, "A1" if language == "fr" else "A2")
+        Order.objects.filter(pk=order.pk).update(language=language)
+        with django_capture_on_commit_callbacks(execute=True):
+            order_mark_paid(order_id=order.pk, actor="test")
+    french, english = (message.body for message in mailoutbox)
+
+    assert "12,00\xa0€" in french and "13,00\xa0€" in french  # the ticket, the total
+    assert "€12.00" in english and "€13.00" in english
+    assert "EUR" not in french + english
 
 
 # --- QR codes and the calendar file -------------------------------------------------------------
@@ -313,7 +329,7 @@ def test_the_refund_email_names_the_amount_and_the_tickets(
     assert order.code in sent.subject and sent.to == ["buyer@example.com"]
     html = sent.alternatives[0].content
     for body in (sent.body, html):
-        assert "12.00 USD" in body and "requested by the buyer" in body
+        assert "US$12.00" in body and "requested by the buyer" in body
         assert "Part of your order" in body or "part of your order" in body
         assert "A2" in body and "still valid" in body
 
@@ -334,7 +350,7 @@ def test_the_seats_lost_email_explains_plainly(show, mailoutbox):
     sent = mailoutbox[0]
     assert "refunded" in sent.subject and order.code in sent.subject
     for body in (sent.body, sent.alternatives[0].content):
-        assert "13.00 USD" in body
+        assert "US$13.00" in body
         assert "booked by someone else" in body and "hold seats for had run out" in body
         assert "No tickets were issued" in body
 

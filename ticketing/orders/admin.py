@@ -11,8 +11,8 @@ from django.db.models import Count
 
 from ticketing import errors
 from ticketing.admin_mixins import ReadOnlyAdmin
+from ticketing.money import format_money
 
-from .emails import format_money
 from .models import Order, OrderStatus, OrderStatusChange, Ticket
 from .services import order_cancel
 

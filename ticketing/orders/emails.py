@@ -1,5 +1,6 @@
 """Emails to buyers, delivered from the outbox by a Celery worker (once per dedupe key). The
-topics and their payloads are in `ticketing.outbox.topics`.
+topics and their payloads are in `ticketing.outbox.topics`; amounts are written the way the
+order's language writes them (`ticketing.money.format_money`).
 
 - CONFIRMATION_TOPIC: tickets with one QR code each, the order page link and an .ics calendar
   entry. Structure:
@@ -35,7 +36,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from ticketing import money
+from ticketing.money import format_money
 from ticketing.outbox.services import handler
 from ticketing.outbox.topics import (
     AUTO_REFUNDED_TOPIC,
@@ -48,11 +49,6 @@ from . import tickets as eticket
 from .models import Order
 
 log = logging.getLogger(__name__)
-
-
-def format_money(amount: int, currency: str) -> str:
-    """Minor units as text with the currency code: 1250, "EUR" -> "12.50 EUR"."""
-    return f"{money.to_decimal(amount, currency)} {currency}"
 
 
 def _order(order_id) -> Order:

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from ticketing.orders.emails import format_money
+from ticketing.money import format_money
 
 from . import layouts
 from .models import (

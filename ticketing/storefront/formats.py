@@ -11,39 +11,11 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from babel import dates as babel_dates
-from babel import numbers as babel_numbers
-from django.utils import translation
 
-from ticketing.money import minor_digits, to_decimal
+from ticketing.locales import locale
+from ticketing.money import format_money
 
-# Django language code -> CLDR locale. English is written the European way (24-hour clock,
-# day before month): Marquee's cinemas sell in euros and pounds first.
-LOCALES = {"en": "en_GB", "fr": "fr_FR", "zh-hans": "zh_Hans_CN"}
-
-
-def locale(language: str | None = None) -> Locale:
-    code = language or translation.get_language() or "en"
-    try:
-        return Locale.parse(LOCALES.get(code.lower(), code.replace("-", "_")))
-    except (UnknownLocaleError, ValueError):
-        return Locale.parse("en_GB")
-
-
-def money(amount: int, currency: str, language: str | None = None) -> str:
-    """Integer minor units as the language writes the amount: 1250 EUR -> "€12.50" / "12,50 €".
-    The amount is ISO 4217's (`ticketing.money`); how it is written (decimals shown or not,
-    symbol, grouping) is CLDR's."""
-    value = to_decimal(amount, currency)
-    loc = locale(language)
-    shown = babel_numbers.get_currency_precision(currency)
-    if shown == minor_digits(currency):
-        return babel_numbers.format_currency(value, currency, locale=loc)
-    # CLDR writes this currency with other decimals than its minor unit (HUF: none): keep its
-    # habit for whole amounts, never hide a fraction that is really there.
-    digits = shown if value == value.to_integral() else minor_digits(currency)
-    pattern = babel_numbers.parse_pattern(loc.currency_formats["standard"].pattern)
-    pattern.frac_prec = (digits, digits)
-    return pattern.apply(value, loc, currency=currency, currency_digits=False)
+money = format_money  # prices are written by the one formatter, the emails' too
 
 
 def local(moment: datetime, zone: str | ZoneInfo) -> datetime:

@@ -177,3 +177,11 @@ class CancellationClosed(DomainError):
 class RefundRefused(DomainError):
     code = "refund_refused"
     message = "The payment provider refused the refund; nothing was changed."
+
+
+class HoldLimitReached(DomainError):
+    code = "hold_limit_reached"
+    message = (
+        "You are already holding as many seats for this screening as one buyer may: buy or "
+        "release them first."
+    )

@@ -207,6 +207,10 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # --- Marquee ----------------------------------------------------------------------------------
 MARQUEE = {
     "MAX_SEATS_PER_ORDER": env_int("MARQUEE_MAX_SEATS_PER_ORDER", 10),
+    # Seats one browser buyer, and one client network (/24, /64), may hold at once on one
+    # screening: a script without cookies cannot squat a whole room (docs/operations.md).
+    "HOLD_LIMIT_PER_BUYER": env_int("MARQUEE_HOLD_LIMIT_PER_BUYER", 10),
+    "HOLD_LIMIT_PER_NETWORK": env_int("MARQUEE_HOLD_LIMIT_PER_NETWORK", 30),
     # Reaching payment extends a hold once, by this much, never past HOLD_HARD_CAP after creation.
     "HOLD_EXTENSION_SECONDS": env_int("MARQUEE_HOLD_EXTENSION_SECONDS", 300),
     "HOLD_HARD_CAP_SECONDS": env_int("MARQUEE_HOLD_HARD_CAP_SECONDS", 1200),

@@ -340,8 +340,10 @@ def test_best_available_with_no_room_together_is_refused_and_writes_nothing(scre
     # Take every other seat of every row: plenty free, never two together.
     checkerboard = [s.pk for s in screening.auditorium.seats.all() if s.x % 2 == 0]
     for start in range(0, len(checkerboard), 10):
-        hold_create(
-            screening_id=screening.pk, seat_ids=checkerboard[start : start + 10], session_key="s"
+        hold_create(  # one buyer each: a buyer holds at most 10 seats of a screening
+            screening_id=screening.pk,
+            seat_ids=checkerboard[start : start + 10],
+            session_key=f"s{start}",
         )
     holds, claims = Hold.objects.count(), SeatClaim.objects.count()
     with pytest.raises(errors.NoSeatsTogether) as exc:

@@ -32,6 +32,7 @@ DOMAIN_STATUS: list[tuple[type[errors.DomainError], int]] = [
     (errors.TicketAlreadyRefunded, status.HTTP_409_CONFLICT),
     (errors.CancellationClosed, status.HTTP_409_CONFLICT),
     (errors.RefundRefused, status.HTTP_409_CONFLICT),
+    (errors.HoldLimitReached, status.HTTP_409_CONFLICT),
 ]
 
 

@@ -106,6 +106,16 @@ def sold_seats(order_id) -> set[int]:
     )
 
 
+def held_count(screening_id: int, *, now: datetime, **hold_fields) -> int:
+    """How many seats of a screening are held right now (not sold) by holds matching
+    `hold_fields` (one buyer, one client network): the claims of their orders awaiting payment
+    included."""
+    filters = {f"hold__{name}": value for name, value in hold_fields.items()}
+    return SeatClaim.objects.filter(
+        screening_id=screening_id, expires_at__gt=now, **filters
+    ).count()
+
+
 def live_seats_of_hold(hold_id, *, now: datetime) -> set[int]:
     """The seats a hold still has a live claim on."""
     return set(

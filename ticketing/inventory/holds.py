@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from datetime import datetime, timedelta
 
@@ -89,14 +90,75 @@ def _expiry(screening: Screening, now: datetime) -> datetime:
     )
 
 
-def _owner_fields(partner, session_key: str) -> dict:
-    return {"partner": partner, "session_key": session_key or ""}
+def client_network(ip: str | None) -> str:
+    """The network a browser buyer's address stands for: its /24 (IPv4) or /64 (IPv6), since one
+    machine or household gets a whole IPv6 /64 ("" when there is no usable address)."""
+    try:
+        address = ipaddress.ip_address((ip or "").strip())
+    except ValueError:
+        return ""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    prefix = 24 if address.version == 4 else 64
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+def _owner_fields(partner, session_key: str, client_ip: str | None = None) -> dict:
+    owner = {"partner": partner, "session_key": session_key or ""}
+    if partner is None:
+        owner["client_network"] = client_network(client_ip)
+    return owner
+
+
+NETWORK_LOCK = 0x4D53  # advisory lock namespace: (this, hash of screening and client network)
+
+
+def _take_buyer_turns(screening_id: int, owner: dict) -> None:
+    """A browser buyer's hold requests on a screening take turns, and so do those from one
+    client network, so that counting what they hold and claiming more is one decision. Always
+    buyer first, then network, then (best available) the screening: no two orders of locks."""
+    if owner["partner"] is not None:
+        return
+    _one_at_a_time(screening_id, owner["session_key"])
+    if owner["client_network"]:
+        _lock(NETWORK_LOCK, f"{screening_id}:{owner['client_network']}")
+
+
+def _check_hold_limits(screening_id: int, owner: dict, adding: int, now: datetime) -> None:
+    """Refuse a browser buyer who would hold more than their share of a screening. Counted in
+    the database, under the turns above, from the live claims (ordered-but-unpaid included)."""
+    if owner["partner"] is not None:
+        return  # partners sell to many buyers: their keys have rate limits and allocations
+    cfg = settings.MARQUEE
+    scopes = [("buyer", {"session_key": owner["session_key"]}, cfg["HOLD_LIMIT_PER_BUYER"])]
+    if owner["client_network"]:
+        scopes.append(
+            (
+                "network",
+                {"client_network": owner["client_network"]},
+                cfg["HOLD_LIMIT_PER_NETWORK"],
+            )
+        )
+    for per, hold_fields, limit in scopes:
+        held = claims.held_count(screening_id, now=now, **hold_fields)
+        if held + adding > limit:
+            log.warning(
+                "hold refused on screening %s: %s limit %d (holding %d, asking %d)",
+                screening_id,
+                per,
+                limit,
+                held,
+                adding,
+            )
+            raise errors.HoldLimitReached(per=per, limit=limit, held=held, requested=adding)
 
 
 @retry_on_conflict()
 def _claim_for_new_hold(
     screening: Screening, seat_ids: list[int], now: datetime, owner: dict
 ) -> Hold:
+    _take_buyer_turns(screening.pk, owner)
+    _check_hold_limits(screening.pk, owner, len(set(seat_ids)), now)
     hold = Hold.objects.create(
         screening=screening,
         created_at=now,
@@ -120,11 +182,15 @@ def hold_create(
     quantity: int | None = None,
     partner=None,
     session_key: str = "",
+    client_ip: str | None = None,
 ) -> Hold:
-    """Hold the given seats, or the best `quantity` seats together, for the cinema's hold time."""
+    """Hold the given seats, or the best `quantity` seats together, for the cinema's hold time.
+
+    A browser buyer (no partner) holds at most `HOLD_LIMIT_PER_BUYER` seats of a screening at
+    once, and their client network at most `HOLD_LIMIT_PER_NETWORK` (`client_ip`)."""
     now = timezone.now()
     screening = _screening_for_sale(screening_id, now)
-    owner = _owner_fields(partner, session_key)
+    owner = _owner_fields(partner, session_key, client_ip)
     if seat_ids is not None:
         if not seat_ids:
             raise errors.InvalidRequest("Name at least one seat.", field="seats")
@@ -235,13 +301,16 @@ BUYER_LOCK = 0x4D52  # advisory lock namespace: (this, hash of screening and buy
 
 def _one_at_a_time(screening_id: int, buyer: str) -> None:
     """Serialise one buyer's hold requests on one screening (a double click sends two)."""
+    _lock(BUYER_LOCK, f"{screening_id}:{buyer}")
+
+
+def _lock(namespace: int, name: str) -> None:
+    """A transaction-scoped advisory lock on (namespace, hash of name); taking it again in the
+    same transaction is free. SQLite transactions are serial already."""
     if connection.vendor != "postgresql":
-        return  # SQLite transactions are serial already
+        return
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
-            [BUYER_LOCK, f"{screening_id}:{buyer}"],
-        )
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [namespace, name])
 
 
 def hold_replace(
@@ -251,6 +320,7 @@ def hold_replace(
     quantity: int | None = None,
     partner=None,
     session_key: str = "",
+    client_ip: str | None = None,
 ) -> Hold:
     """Hold anew for a buyer who chooses again, giving back what they hold on the screening, in
     one transaction: the new seats (which may include the old ones) or, if they cannot be had,
@@ -258,7 +328,6 @@ def hold_replace(
     click ends with one hold; asking again for exactly the seats held answers the same hold."""
     if partner is None and not session_key:
         raise errors.InvalidRequest("A hold needs an owner.", field="session_key")
-    owner = _owner_fields(partner, session_key)
     with transaction.atomic():
         _one_at_a_time(screening_id, f"p{partner.pk}" if partner else session_key)
         live = list(
@@ -267,7 +336,8 @@ def hold_replace(
                 screening_id=screening_id,
                 status=HoldStatus.ACTIVE,
                 expires_at__gt=timezone.now(),
-                **owner,
+                partner=partner,
+                session_key=session_key or "",
             )
             .order_by("created_at")
         )
@@ -285,6 +355,7 @@ def hold_replace(
             quantity=quantity,
             partner=partner,
             session_key=session_key,
+            client_ip=client_ip,
         )
 
 

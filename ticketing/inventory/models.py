@@ -30,6 +30,12 @@ class Hold(models.Model):
         "partners.Partner", null=True, blank=True, on_delete=models.SET_NULL, related_name="holds"
     )
     session_key = models.CharField(max_length=64, blank=True, db_index=True)
+    client_network = models.CharField(
+        max_length=43,
+        blank=True,
+        help_text="The browser buyer's network (/24 for IPv4, /64 for IPv6): its held seats "
+        "per screening are limited.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     extended_at = models.DateTimeField(null=True, blank=True)
@@ -37,7 +43,14 @@ class Hold(models.Model):
     seat_ids = models.JSONField(default=list, help_text="Seats asked for, kept for the record.")
 
     class Meta:
-        indexes = [models.Index(fields=["status", "expires_at"])]
+        indexes = [
+            models.Index(fields=["status", "expires_at"]),
+            models.Index(
+                fields=["screening", "client_network"],
+                name="hold_by_network",
+                condition=~models.Q(client_network=""),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"hold {self.id}"

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ticketing import errors
+from ticketing.client_ip import client_address
 from ticketing.flows import cancellation
 from ticketing.inventory import holds, seatmap
 from ticketing.orders import pricing
@@ -198,12 +199,24 @@ class HoldCreate(APIView):
         data = s.HoldInput(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        hold = holds.hold_create(
-            screening_id=v["screening"],
-            seat_ids=v.get("seats"),
-            quantity=v.get("quantity"),
-            **owner(request),
-        )
+        who = owner(request)
+        if "partner" in who:
+            hold = holds.hold_create(
+                screening_id=v["screening"],
+                seat_ids=v.get("seats"),
+                quantity=v.get("quantity"),
+                **who,
+            )
+        else:
+            # A browser session is held to the storefront's rules: one hold per screening
+            # (asking again replaces it), and the buyer's and network's seat limits.
+            hold = holds.hold_replace(
+                screening_id=v["screening"],
+                seat_ids=v.get("seats"),
+                quantity=v.get("quantity"),
+                client_ip=client_address(request),
+                **who,
+            )
         return _hold_response(hold, status.HTTP_201_CREATED)
 
 

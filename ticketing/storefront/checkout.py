@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from payments import services as payments
 from payments.models import PaymentStatus
 from ticketing import buyers, errors
+from ticketing.client_ip import client_address
 from ticketing.inventory import holds
 from ticketing.inventory.models import Hold, HoldStatus
 from ticketing.orders import pricing
@@ -102,6 +103,7 @@ def hold_seats(request: HttpRequest, pk: int) -> HttpResponse:
             seat_ids=seat_ids,
             quantity=quantity,
             session_key=key,
+            client_ip=client_address(request),
         )
     except errors.SeatUnavailable as exc:
         taken = exc.details.get("seats") or []

@@ -26,6 +26,10 @@ PLAIN = {
     "unknown_ticket_type": _("Choose a ticket type for each seat."),
     "payment_not_allowed": _("This order can no longer be paid."),
     "unknown_provider": _("Payments are unavailable right now. Please try again shortly."),
+    "hold_limit_reached": _(
+        "Too many seats of this screening are already held from your connection. Buy or release "
+        "the seats you hold, or try again in a few minutes."
+    ),
 }
 
 

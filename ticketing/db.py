@@ -45,3 +45,11 @@ def retry_on_conflict(attempts: int = 3):
         return wrapper
 
     return decorator
+
+
+AUDITORIUM_LOCKED = "marquee_auditorium_locked"  # the trigger of inventory migration 0004
+
+
+def refused_by(exc: Exception, guard: str) -> bool:
+    """Whether a database error is the refusal of one of our named triggers or constraints."""
+    return guard in str(exc)

@@ -185,3 +185,11 @@ class HoldLimitReached(DomainError):
         "You are already holding as many seats for this screening as one buyer may: buy or "
         "release them first."
     )
+
+
+class AuditoriumLocked(DomainError):
+    code = "auditorium_locked"
+    message = (
+        "Seats of this screening are held or sold: its auditorium cannot change. Cancel the "
+        "screening and schedule a new one instead."
+    )

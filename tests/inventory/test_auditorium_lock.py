@@ -1,0 +1,94 @@
+"""A screening's auditorium cannot change once a seat of it is held or sold (issue 9, hole 6;
+invariant 12). The database refuses it, whoever writes: before, the admin could move a sold
+screening to another room, its buyers' seats then belonging to nobody and every seat selling
+again."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from tests import factories
+from tests.concurrency import run_concurrently
+from ticketing.inventory.holds import hold_create
+from ticketing.inventory.models import SeatClaim
+from ticketing.screenings.models import Screening
+
+
+@pytest.fixture
+def other_room(cinema):
+    return factories.auditorium(cinema, rows=5, per_row=10, name="Screen two")
+
+
+def move(screening, room) -> None:
+    Screening.objects.filter(pk=screening.pk).update(auditorium=room)
+
+
+@pytest.mark.django_db
+def test_a_screening_with_a_held_seat_keeps_its_auditorium(screening, other_room):
+    hold_create(
+        screening_id=screening.pk,
+        seat_ids=factories.seats(screening.auditorium, "A1"),
+        session_key="b",
+    )
+    with pytest.raises(IntegrityError, match="marquee_auditorium_locked"), transaction.atomic():
+        move(screening, other_room)
+    assert Screening.objects.get(pk=screening.pk).auditorium_id == screening.auditorium_id
+
+
+@pytest.mark.django_db
+def test_a_screening_with_a_sold_seat_keeps_its_auditorium(screening, other_room):
+    hold_create(
+        screening_id=screening.pk,
+        seat_ids=factories.seats(screening.auditorium, "A1"),
+        session_key="b",
+    )
+    SeatClaim.objects.update(expires_at=None)  # as a paid order leaves it
+    with pytest.raises(IntegrityError), transaction.atomic():
+        move(screening, other_room)
+
+
+@pytest.mark.django_db
+def test_a_screening_with_no_live_claim_can_move(screening, other_room):
+    hold_create(
+        screening_id=screening.pk,
+        seat_ids=factories.seats(screening.auditorium, "A1"),
+        session_key="b",
+    )
+    SeatClaim.objects.update(expires_at=timezone.now() - timedelta(seconds=1))  # dead
+    move(screening, other_room)
+    assert Screening.objects.get(pk=screening.pk).auditorium_id == other_room.pk
+    Screening.objects.filter(pk=screening.pk).update(starts_at=screening.starts_at)  # other fields
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_hold_being_made_while_staff_move_the_screening_is_seen(screening, other_room):
+    """The hold's transaction has inserted its claim but not committed when the move runs: the
+    move waits for it, then sees the claim and is refused."""
+    claimed = threading.Event()
+
+    def buyer():
+        with transaction.atomic():
+            hold_create(
+                screening_id=screening.pk,
+                seat_ids=factories.seats(screening.auditorium, "B2"),
+                session_key="racer",
+            )
+            claimed.set()
+            time.sleep(0.4)
+
+    def staff():
+        claimed.wait(10)
+        move(screening, other_room)
+
+    bought, moved = run_concurrently([buyer, staff])
+
+    assert bought.ok, bought.error
+    assert isinstance(moved.error, IntegrityError)
+    assert Screening.objects.get(pk=screening.pk).auditorium_id == screening.auditorium_id
+    assert SeatClaim.objects.filter(screening=screening).count() == 1

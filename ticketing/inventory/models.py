@@ -27,7 +27,7 @@ class Hold(models.Model):
         "screenings.Screening", on_delete=models.CASCADE, related_name="holds"
     )
     partner = models.ForeignKey(
-        "partners.Partner", null=True, blank=True, on_delete=models.SET_NULL, related_name="holds"
+        "partners.Partner", null=True, blank=True, on_delete=models.PROTECT, related_name="holds"
     )
     session_key = models.CharField(max_length=64, blank=True, db_index=True)
     client_network = models.CharField(

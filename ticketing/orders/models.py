@@ -37,7 +37,7 @@ class Order(models.Model):
         "inventory.Hold", null=True, blank=True, on_delete=models.SET_NULL, related_name="order"
     )
     partner = models.ForeignKey(
-        "partners.Partner", null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
+        "partners.Partner", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

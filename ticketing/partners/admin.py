@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from .models import ApiKey, Partner
-from .services import api_key_revoke
+from .services import api_key_revoke, partner_deactivate
 
 CREATE_HELP = (
     "API keys are created with `python manage.py create_partner NAME` (a new partner) or "
@@ -73,7 +73,7 @@ class PartnerAdmin(admin.ModelAdmin):
     ]
     readonly_fields = ["webhook_secret_set", "keys", "created_at"]
     inlines = [ApiKeyInline]
-    actions = ["revoke_all_keys"]
+    actions = ["revoke_all_keys", "deactivate_partners"]
 
     def get_queryset(self, request):
         return (
@@ -84,6 +84,26 @@ class PartnerAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # manage.py create_partner makes the partner with its first key
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # its orders must stay attributable: deactivate instead
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.action(description="Deactivate selected partners (keys revoked)", permissions=["change"])
+    def deactivate_partners(self, request, queryset):
+        partners = list(queryset.filter(is_active=True))
+        for partner in partners:
+            partner_deactivate(partner=partner)
+        self.message_user(
+            request,
+            f"{len(partners)} partner(s) deactivated; their keys no longer work. Their orders "
+            "are kept.",
+            messages.SUCCESS,
+        )
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "subtitle": CREATE_HELP}

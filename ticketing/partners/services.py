@@ -51,6 +51,20 @@ def api_key_revoke(*, key: ApiKey) -> None:
     forget_cached_keys()
 
 
+@transaction.atomic
+def partner_deactivate(*, partner: Partner) -> int:
+    """Stop a partner: every key refused at once (here; other servers within the key cache
+    time), its orders and holds kept with their owner. A partner is never deleted: its orders,
+    commissions and settlements must stay attributable. Returns the keys revoked."""
+    Partner.objects.filter(pk=partner.pk).update(is_active=False)
+    revoked = ApiKey.objects.filter(partner=partner, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    forget_cached_keys()
+    partner.is_active = False
+    return revoked
+
+
 def api_key_check(raw: str) -> ApiKey | None:
     """The live key matching `raw`, or None. Compared in constant time.
 

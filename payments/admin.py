@@ -9,6 +9,14 @@ from ticketing.admin_mixins import ReadOnlyAdmin
 
 from .models import Payment, ProviderEvent, Refund
 
+REFUND_PERMISSIONS = ("orders.change_order", "payments.change_payment")
+
+
+def may_refund(request) -> bool:
+    """One rule for every admin action that gives money back (whole orders, single tickets,
+    a failed refund tried again): a ticket's money is money too."""
+    return request.user.has_perms(REFUND_PERMISSIONS)
+
 
 class RefundInline(admin.TabularInline):
     model = Refund

@@ -168,6 +168,11 @@ def refund_create(
         raise errors.TicketAlreadyRefunded(
             "Every ticket of this order was already refunded.", order=str(order.pk)
         )
+    used = [t.pk for t in chosen if t.checked_in_at is not None]
+    if used:
+        # Decided on the locked tickets: a scan at the door waits for this refund, or this
+        # refund for the scan.
+        raise errors.TicketCheckedIn(tickets=used, order=str(order.pk))
 
     available = payment.amount - _refunded_so_far(payment)
     if amount is None:

@@ -193,3 +193,10 @@ class AuditoriumLocked(DomainError):
         "Seats of this screening are held or sold: its auditorium cannot change. Cancel the "
         "screening and schedule a new one instead."
     )
+
+
+class TicketCheckedIn(DomainError):
+    """A ticket used at the door is not given back: its holder saw (or is seeing) the film."""
+
+    code = "ticket_checked_in"
+    message = "Some tickets were already used at the door; they cannot be refunded."

@@ -33,6 +33,7 @@ DOMAIN_STATUS: list[tuple[type[errors.DomainError], int]] = [
     (errors.CancellationClosed, status.HTTP_409_CONFLICT),
     (errors.RefundRefused, status.HTTP_409_CONFLICT),
     (errors.HoldLimitReached, status.HTTP_409_CONFLICT),
+    (errors.TicketCheckedIn, status.HTTP_409_CONFLICT),
 ]
 
 

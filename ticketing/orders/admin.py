@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import Count
 
+from payments.admin import may_refund
 from ticketing import errors
 from ticketing.admin_mixins import ReadOnlyAdmin
 from ticketing.money import format_money
@@ -86,9 +87,7 @@ class OrderAdmin(ReadOnlyAdmin):
         return request.user.has_perm("orders.change_order")
 
     def has_refund_permission(self, request):
-        return request.user.has_perm("orders.change_order") and request.user.has_perm(
-            "payments.change_payment"
-        )
+        return may_refund(request)
 
     @admin.display(description="Cinema", ordering="screening__auditorium__cinema__name")
     def cinema(self, obj):
@@ -184,7 +183,7 @@ class TicketAdmin(ReadOnlyAdmin):
         return obj.order.screening.film.title
 
     def has_refund_permission(self, request):
-        return request.user.has_perm("orders.change_order")
+        return may_refund(request)  # the same as refunding the whole order
 
     @admin.action(description="Refund selected tickets", permissions=["refund"])
     def refund_tickets(self, request, queryset):

@@ -43,9 +43,12 @@ INSTALLED_APPS = [
     "payments",
     "ticketing.flows",
     "ticketing.storefront",
+    "ticketing.observability",
 ]
 
 MIDDLEWARE = [
+    "ticketing.observability.request_id.RequestIdMiddleware",
+    "ticketing.observability.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -284,11 +287,33 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+# --- Observability: logs, request id, error reporting, metrics, heartbeats -------------------
+# (ticketing/observability; docs/operations.md "Logs" to "Readiness")
+from ticketing.observability.logs import log_format, logging_config  # noqa: E402
+
+LOG_FORMAT = log_format(debug=DEBUG, requested=env_str("MARQUEE_LOG_FORMAT", ""))
+LOGGING = logging_config(fmt=LOG_FORMAT, level=env_str("LOG_LEVEL", "INFO"))
+MARQUEE_OBSERVABILITY = {
+    # Take the request id from an incoming X-Request-ID (a proxy in front sets it).
+    "TRUST_REQUEST_ID": env_bool("MARQUEE_TRUST_REQUEST_ID", False),
+    # Bearer token for /metrics; without one only direct loopback connections are served.
+    "METRICS_TOKEN": env_str("MARQUEE_METRICS_TOKEN", ""),
+    "HEARTBEAT_INTERVAL_SECONDS": env_int("MARQUEE_HEARTBEAT_INTERVAL", 30),
+    # /readyz fails when the worker's or beat's heartbeat is older than this many intervals.
+    "HEARTBEAT_MAX_MISSED": env_int("MARQUEE_HEARTBEAT_MAX_MISSED", 3),
 }
+CELERY_BEAT_SCHEDULE["heartbeat"] = {
+    "task": "ticketing.observability.tasks.heartbeat",
+    "schedule": MARQUEE_OBSERVABILITY["HEARTBEAT_INTERVAL_SECONDS"],
+    "options": {"expires": MARQUEE_OBSERVABILITY["HEARTBEAT_INTERVAL_SECONDS"]},
+}
+SENTRY_DSN = env_str("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from ticketing.observability.sentry import sentry_init  # noqa: E402
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT", "production"),
+        release=env_str("SENTRY_RELEASE", ""),
+        traces_sample_rate=float(env_str("SENTRY_TRACES_SAMPLE_RATE", "0") or 0),
+    )

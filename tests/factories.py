@@ -81,7 +81,7 @@ def partner_with_key(name: str | None = None, scopes=None):
 
 def layout_room(cinema: Cinema, text: str, name: str | None = None) -> Auditorium:
     """An auditorium whose seats come from a layout text (see ticketing/screenings/layouts.py)."""
-    from ticketing.screenings.layouts import layout_replace
+    from ticketing.flows.layouts import layout_replace
 
     room = Auditorium.objects.create(cinema=cinema, name=name or f"Screen {next(_seq)}")
     layout_replace(auditorium=room, text=text)

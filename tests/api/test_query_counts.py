@@ -146,7 +146,8 @@ def test_a_screening_in_detail_costs_the_same_whatever_its_ticket_types(anon_api
 def test_the_seat_map_shows_a_layout_edit_at_once_despite_the_per_process_layout_copy(
     anon_api, screening, django_capture_on_commit_callbacks
 ):
-    from ticketing.screenings.layouts import layout_render, layout_replace
+    from ticketing.flows.layouts import layout_replace
+    from ticketing.screenings.layouts import layout_render
 
     before = anon_api.get(f"/api/v1/screenings/{screening.pk}/seats/").json()
     assert before["counts"]["blocked"] == 0

@@ -23,11 +23,11 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from tests import factories
+from ticketing.flows import demo
 from ticketing.inventory import holds, seatmap
 from ticketing.inventory.models import Hold, SeatClaim
 from ticketing.orders import services as orders
 from ticketing.orders.models import Order
-from ticketing.screenings import demo
 from ticketing.screenings.models import (
     Auditorium,
     Cinema,

@@ -9,9 +9,11 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from tests import factories
+from ticketing.flows import demo
+from ticketing.flows.layouts import layout_replace
 from ticketing.inventory.models import Hold, SeatClaim
-from ticketing.screenings import demo, layouts
-from ticketing.screenings.layouts import Layout, layout_render, layout_replace, parse, render
+from ticketing.screenings import layouts
+from ticketing.screenings.layouts import Layout, layout_render, parse, render
 from ticketing.screenings.models import Seat
 
 

@@ -11,8 +11,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.utils import timezone
 
+from ticketing.flows import demo
 from ticketing.partners.models import ApiKey, Partner
-from ticketing.screenings import demo
 from ticketing.screenings.models import (
     Auditorium,
     Cinema,

@@ -4,6 +4,15 @@ Everything is keyed by slug or name and made with get_or_create, so loading twic
 nothing, and what staff edited since (a price, a layout, a screening) is left alone. Screenings
 are planned per auditorium and local day: a day that already has screenings is skipped, so a
 run on a later day only adds the days that are missing.
+
+Why here, in flows: the demo needs nearly every domain (the catalogue, partners and their keys,
+the staff login, and campaigns once promotions has them), and in the layers only flows and the
+interfaces may import them all. A domain package cannot hold it without importing its
+neighbours or the packages above it, and flows is still checked by the layers contract, which a
+module beside the packages would not be. Unlike a flow, it writes catalogue rows (cinemas,
+films, prices, screenings) itself, with get_or_create, as staff do in the admin: those tables
+have no services. What has one is made through it: seats through `flows.layouts`, partners and
+their keys through `partners.services.partner_create`.
 """
 
 from __future__ import annotations
@@ -18,9 +27,7 @@ from django.utils.translation import gettext_noop
 
 from ticketing.partners.models import Partner, PartnerKind, Scope
 from ticketing.partners.services import partner_create
-
-from . import layouts
-from .models import (
+from ticketing.screenings.models import (
     Auditorium,
     Cinema,
     Film,
@@ -31,6 +38,8 @@ from .models import (
     SeatTypeSurcharge,
     TicketType,
 )
+
+from . import layouts
 
 DAYS = 7
 STAFF_USERNAME = "staff"

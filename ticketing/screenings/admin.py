@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from ticketing.flows import layouts as layout_flows
 from ticketing.money import format_money
 
 from . import layouts
@@ -185,7 +186,7 @@ class AuditoriumForm(forms.ModelForm):
         # The parse and the check against tickets and holds; layout_replace repeats the check
         # under lock when saving.
         room = self.instance if self.instance.pk else Auditorium()
-        self.layout = layouts.layout_check(auditorium=room, text=text)
+        self.layout = layout_flows.layout_check(auditorium=room, text=text)
         return text
 
 
@@ -250,7 +251,9 @@ class AuditoriumAdmin(admin.ModelAdmin):
         if form.layout is None:
             return
         try:
-            result = layouts.layout_replace(auditorium=obj, text=form.cleaned_data["layout_text"])
+            result = layout_flows.layout_replace(
+                auditorium=obj, text=form.cleaned_data["layout_text"]
+            )
         except ValidationError as exc:
             # Someone sold a seat between the check and the save: the layout stays as it was.
             self.message_user(

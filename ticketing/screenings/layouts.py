@@ -14,27 +14,22 @@ seats. A line with no seats at all (empty or only dots) is a walkway: it takes a
 map but no letter. Seats are numbered from 1, left to right within their row, gaps skipped;
 `x` is the cell's column and `y` its line, both from 0.
 
-`parse` and `render` are pure. `layout_replace` applies a layout to an auditorium, keeping each
-seat whose label (row and number) survives, so holds, claims and tickets on it stay valid; it
-refuses to remove a seat that has tickets or a live claim, because a seat that was sold is
-never deleted.
+`parse` and `render` are pure; `layout_of` reads an auditorium's seats back as a `Layout`. This
+module writes nothing and knows nothing above the catalogue: the seats are written by
+`services.layout_apply`, and replacing a layout staff typed goes through
+`ticketing.flows.layouts.layout_replace`, which also refuses to remove a seat that has tickets
+or a live claim (a seat that was sold is never deleted) and that only a package above orders and
+inventory can see.
 """
 
 from __future__ import annotations
 
 import re
 import string
+from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import islice
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Q
-from django.utils import timezone
-
-from ticketing.inventory import claims
-from ticketing.inventory.models import SeatClaim
-from ticketing.orders.models import Ticket
 
 from .models import Auditorium, Seat, SeatType
 
@@ -120,6 +115,12 @@ class Layout:
                 out["blocked"] = out.get("blocked", 0) + 1
         return out
 
+    def left_out(self, seats: Iterable[Seat]) -> list[Seat]:
+        """The seats (of an auditorium, in the order given) whose label this layout does not
+        have: the ones replacing the auditorium's layout with this one would remove."""
+        keys = {spec.key for spec in self.seats}
+        return [seat for seat in seats if (seat.row_label, seat.number) not in keys]
+
 
 @dataclass(frozen=True)
 class LayoutChange:
@@ -148,8 +149,11 @@ def row_letters(index: int) -> str:
 
 
 # ---- text -> layout ------------------------------------------------------------------------
-def parse(text: str) -> Layout:
-    """Read a text grid. Raises ValidationError naming the line and column of each mistake."""
+def parse(text: str, *, require_seats: bool = False) -> Layout:
+    """Read a text grid. Raises ValidationError naming the line and column of each mistake.
+
+    With `require_seats`, a grid without a single seat is a mistake too (an auditorium's).
+    """
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     numbered = [(n, line.rstrip()) for n, line in enumerate(lines, start=1)]
     while numbered and not numbered[0][1].strip():
@@ -194,6 +198,8 @@ def parse(text: str) -> Layout:
             seats.append(SeatSpec(y, x, label, number, seat_type, sellable, pair))
     if errors:
         raise ValidationError(errors[:_MAX_ERRORS])
+    if require_seats and not seats:
+        raise ValidationError("A layout needs at least one seat.", code="empty_layout")
     return Layout(tuple(sorted(seats)))
 
 
@@ -293,16 +299,17 @@ def is_exact(layout: Layout) -> bool:
         return False
 
 
-# ---- the database --------------------------------------------------------------------------
+# ---- seats -> layout ------------------------------------------------------------------------
 def layout_of(auditorium: Auditorium) -> Layout:
-    return _layout_from_seats(
+    """The auditorium's seats as a layout (one query)."""
+    return layout_from_seats(
         auditorium.seats.order_by("y", "x").only(
             "id", "row_label", "number", "x", "y", "seat_type", "is_sellable", "pair_id"
         )
     )
 
 
-def _layout_from_seats(seats) -> Layout:
+def layout_from_seats(seats: Iterable[Seat]) -> Layout:
     seats = list(seats)
     key_of = {seat.pk: (seat.row_label, seat.number) for seat in seats}
     return Layout(
@@ -324,156 +331,6 @@ def _layout_from_seats(seats) -> Layout:
 
 
 def layout_render(auditorium: Auditorium) -> str:
-    """The auditorium's current layout as text, ready to edit and give back to layout_replace."""
+    """The auditorium's current layout as text, ready to edit and give back to layout_replace
+    (`ticketing.flows.layouts`)."""
     return render(layout_of(auditorium))
-
-
-def _in_use(seat_ids: list[int], now) -> list[int]:
-    """Which of these seats have a ticket (of any order) or a live claim (held or sold)."""
-    if not seat_ids:
-        return []
-    ticketed = set(Ticket.objects.filter(seat_id__in=seat_ids).values_list("seat_id", flat=True))
-    claimed = set(
-        SeatClaim.objects.filter(seat_id__in=seat_ids)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        .values_list("seat_id", flat=True)
-    )
-    return sorted(ticketed | claimed)
-
-
-def _refuse_removing(seats: list[Seat], layout_seats: dict, now) -> None:
-    gone = [seat for seat in seats if (seat.row_label, seat.number) not in layout_seats]
-    busy = set(_in_use([seat.pk for seat in gone], now))
-    if not busy:
-        return
-    labels = [seat.label for seat in gone if seat.pk in busy]
-    shown = ", ".join(islice(labels, 12))
-    if len(labels) > 12:
-        shown += f" and {len(labels) - 12} more"
-    raise ValidationError(
-        "The new layout leaves out seats that have tickets or are held: %(seats)s. "
-        "A seat that was sold is never deleted: keep it in the layout, and mark it blocked "
-        "(x) if it should not be sold again.",
-        code="seats_in_use",
-        params={"seats": shown},
-    )
-
-
-def layout_check(*, auditorium: Auditorium, text: str) -> Layout:
-    """Parse `text` and check it could replace the auditorium's layout now, without writing.
-
-    For forms, to show problems next to the field; `layout_replace` checks again under lock.
-    """
-    layout = parse(text)
-    if not layout.seats:
-        raise ValidationError("A layout needs at least one seat.", code="empty_layout")
-    if auditorium.pk:
-        wanted = {seat.key: seat for seat in layout.seats}
-        current = list(auditorium.seats.only("id", "row_label", "number"))
-        _refuse_removing(current, wanted, timezone.now())
-    return layout
-
-
-@transaction.atomic
-def layout_replace(*, auditorium: Auditorium, text: str) -> LayoutChange:
-    """Make the auditorium's seats match `text`.
-
-    A seat is the same seat when its label (row and number) is: it keeps its id, so holds,
-    claims and tickets on it stay valid, and only its position, type or sellability change.
-    Seats the text leaves out are deleted, unless one has tickets or a live claim: then nothing
-    changes and ValidationError says which seats.
-    """
-    layout = parse(text)
-    if not layout.seats:
-        raise ValidationError("A layout needs at least one seat.", code="empty_layout")
-    # Lock the auditorium's seats: concurrent edits queue up, and a claim being made on a seat
-    # (its foreign key check locks the seat row) waits until we are done.
-    Auditorium.objects.select_for_update().filter(pk=auditorium.pk).exists()
-    current = list(Seat.objects.select_for_update().filter(auditorium=auditorium).order_by("pk"))
-    if _layout_from_seats(current) == layout:
-        return LayoutChange()
-
-    now = timezone.now()
-    wanted = {seat.key: seat for seat in layout.seats}
-    _refuse_removing(current, wanted, now)
-    existing = {(seat.row_label, seat.number): seat for seat in current}
-    gone = [seat for key, seat in existing.items() if key not in wanted]
-    kept = [seat for key, seat in existing.items() if key in wanted]
-
-    # Pairs are rebuilt from the layout at the end; clearing them first keeps the one-to-one
-    # constraint out of the way while seats move.
-    pairs_before = {(seat.row_label, seat.number): seat.pair_id for seat in current}
-    Seat.objects.filter(auditorium=auditorium, pair__isnull=False).update(pair=None)
-    for seat in kept:
-        seat.pair_id = None
-    if gone:
-        _clear_dead_claims([seat.pk for seat in gone], now)
-        Seat.objects.filter(pk__in=[seat.pk for seat in gone]).delete()
-
-    # Moving seats in place could swap two positions within one UPDATE, which a unique
-    # constraint checked row by row refuses: park the movers beyond the map first.
-    def spec_of(seat: Seat) -> SeatSpec:
-        return wanted[seat.row_label, seat.number]
-
-    moving = [seat for seat in kept if (seat.x, seat.y) != (spec_of(seat).x, spec_of(seat).y)]
-    if moving:
-        parking = max([seat.y for seat in current] + [spec.y for spec in layout.seats]) + 1
-        for seat in moving:
-            seat.x, seat.y = spec_of(seat).x, parking + spec_of(seat).y
-        Seat.objects.bulk_update(moving, ["x", "y"])
-    updated = []
-    for seat in kept:
-        spec = spec_of(seat)
-        fields = (spec.x, spec.y, spec.seat_type, spec.is_sellable)
-        if (seat.x, seat.y, seat.seat_type, seat.is_sellable) != fields:
-            seat.x, seat.y, seat.seat_type, seat.is_sellable = fields
-            updated.append(seat)
-    if updated:
-        Seat.objects.bulk_update(updated, ["x", "y", "seat_type", "is_sellable"])
-
-    new = [
-        Seat(
-            auditorium=auditorium,
-            row_label=spec.row_label,
-            number=spec.number,
-            x=spec.x,
-            y=spec.y,
-            seat_type=spec.seat_type,
-            is_sellable=spec.is_sellable,
-        )
-        for key, spec in wanted.items()
-        if key not in existing
-    ]
-    Seat.objects.bulk_create(new)
-    by_key = {(seat.row_label, seat.number): seat for seat in kept + new}
-    if any(seat.pk is None for seat in new):  # a backend that does not return ids
-        by_key = {(s.row_label, s.number): s for s in Seat.objects.filter(auditorium=auditorium)}
-
-    paired = []
-    for spec in layout.seats:
-        if spec.pair:
-            seat = by_key[spec.key]
-            seat.pair_id = by_key[spec.pair].pk
-            paired.append(seat)
-    if paired:
-        Seat.objects.bulk_update(paired, ["pair"])
-    changed = {(seat.row_label, seat.number) for seat in updated} | {
-        (seat.row_label, seat.number)
-        for seat in kept
-        if pairs_before[seat.row_label, seat.number] != by_key[seat.row_label, seat.number].pair_id
-    }
-    from ticketing.inventory import seatmap
-
-    transaction.on_commit(lambda: seatmap.layout_changed(auditorium.pk))
-    return LayoutChange(created=len(new), updated=len(changed), deleted=len(gone))
-
-
-def _clear_dead_claims(seat_ids: list[int], now) -> None:
-    """Dead claims (past their time, not yet swept) still point at seats; sweep them first."""
-    screenings = set(
-        SeatClaim.objects.filter(seat_id__in=seat_ids, expires_at__lte=now).values_list(
-            "screening_id", flat=True
-        )
-    )
-    for screening_id in screenings:
-        claims.clear_dead(screening_id, seat_ids, now)

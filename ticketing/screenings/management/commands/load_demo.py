@@ -1,10 +1,10 @@
-"""`python manage.py load_demo`: the demo data, safe to run again (see screenings/demo.py)."""
+"""`python manage.py load_demo`: the demo data, safe to run again (see flows/demo.py)."""
 
 from django.core.management.base import BaseCommand
 
+from ticketing.flows import demo
 from ticketing.orders.models import Order
 from ticketing.partners.models import Partner
-from ticketing.screenings import demo
 from ticketing.screenings.models import Auditorium, Cinema, Film, Screening, Seat
 
 

@@ -1,0 +1,105 @@
+"""Writes to the catalogue that a model's `save()` alone would get wrong: an auditorium's seats
+from a layout.
+
+Nothing here knows about claims, holds or tickets: they belong to packages above this one.
+Replacing a layout that may remove seats someone holds or bought is a flow
+(`ticketing.flows.layouts.layout_replace`): it locks with `auditorium_lock`, checks and clears
+what is above, then calls `layout_apply`. Should anyone skip the check, the PROTECT foreign keys
+of claims and tickets on `Seat` still refuse the delete.
+"""
+
+from __future__ import annotations
+
+from .layouts import Layout, LayoutChange, SeatSpec, layout_from_seats
+from .models import Auditorium, Seat
+
+
+# ---- seats ---------------------------------------------------------------------------------
+def auditorium_lock(*, auditorium: Auditorium) -> list[Seat]:
+    """Lock an auditorium, then its seats (by id), for a layout change; return the seats.
+
+    Concurrent layout edits queue up on the auditorium row, and a claim being made on one of its
+    seats (the claim's foreign key check locks the seat row) waits until the edit commits.
+    Call it inside the transaction that makes the change.
+    """
+    Auditorium.objects.select_for_update().filter(pk=auditorium.pk).exists()
+    return list(Seat.objects.select_for_update().filter(auditorium=auditorium).order_by("pk"))
+
+
+def layout_apply(*, auditorium: Auditorium, layout: Layout, seats: list[Seat]) -> LayoutChange:
+    """Make the auditorium's seats match `layout`; `seats` are what `auditorium_lock` returned,
+    in this same transaction.
+
+    A seat is the same seat when its label (row and number) is: it keeps its id, so holds,
+    claims and tickets on it stay valid, and only its position, type or sellability change.
+    Seats the layout leaves out are deleted: the caller has made sure nothing points at them.
+    """
+    if layout_from_seats(seats) == layout:
+        return LayoutChange()
+    wanted = {spec.key: spec for spec in layout.seats}
+    existing = {(seat.row_label, seat.number): seat for seat in seats}
+    gone = layout.left_out(seats)
+    kept = [seat for key, seat in existing.items() if key in wanted]
+
+    # Pairs are rebuilt from the layout at the end; clearing them first keeps the one-to-one
+    # constraint out of the way while seats move.
+    pairs_before = {(seat.row_label, seat.number): seat.pair_id for seat in seats}
+    Seat.objects.filter(auditorium=auditorium, pair__isnull=False).update(pair=None)
+    for seat in kept:
+        seat.pair_id = None
+    if gone:
+        Seat.objects.filter(pk__in=[seat.pk for seat in gone]).delete()
+
+    # Moving seats in place could swap two positions within one UPDATE, which a unique
+    # constraint checked row by row refuses: park the movers beyond the map first.
+    def spec_of(seat: Seat) -> SeatSpec:
+        return wanted[seat.row_label, seat.number]
+
+    moving = [seat for seat in kept if (seat.x, seat.y) != (spec_of(seat).x, spec_of(seat).y)]
+    if moving:
+        parking = max([seat.y for seat in seats] + [spec.y for spec in layout.seats]) + 1
+        for seat in moving:
+            seat.x, seat.y = spec_of(seat).x, parking + spec_of(seat).y
+        Seat.objects.bulk_update(moving, ["x", "y"])
+    updated = []
+    for seat in kept:
+        spec = spec_of(seat)
+        fields = (spec.x, spec.y, spec.seat_type, spec.is_sellable)
+        if (seat.x, seat.y, seat.seat_type, seat.is_sellable) != fields:
+            seat.x, seat.y, seat.seat_type, seat.is_sellable = fields
+            updated.append(seat)
+    if updated:
+        Seat.objects.bulk_update(updated, ["x", "y", "seat_type", "is_sellable"])
+
+    new = [
+        Seat(
+            auditorium=auditorium,
+            row_label=spec.row_label,
+            number=spec.number,
+            x=spec.x,
+            y=spec.y,
+            seat_type=spec.seat_type,
+            is_sellable=spec.is_sellable,
+        )
+        for key, spec in wanted.items()
+        if key not in existing
+    ]
+    Seat.objects.bulk_create(new)
+    by_key = {(seat.row_label, seat.number): seat for seat in kept + new}
+    if any(seat.pk is None for seat in new):  # a backend that does not return ids
+        by_key = {(s.row_label, s.number): s for s in Seat.objects.filter(auditorium=auditorium)}
+
+    paired = []
+    for spec in layout.seats:
+        if spec.pair:
+            seat = by_key[spec.key]
+            seat.pair_id = by_key[spec.pair].pk
+            paired.append(seat)
+    if paired:
+        Seat.objects.bulk_update(paired, ["pair"])
+    changed = {(seat.row_label, seat.number) for seat in updated} | {
+        (seat.row_label, seat.number)
+        for seat in kept
+        if pairs_before[seat.row_label, seat.number] != by_key[seat.row_label, seat.number].pair_id
+    }
+    return LayoutChange(created=len(new), updated=len(changed), deleted=len(gone))

@@ -6,8 +6,10 @@ import itertools
 import string
 from datetime import timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 
+from ticketing.inventory.models import Hold, SeatClaim
 from ticketing.partners.services import partner_create
 from ticketing.screenings.models import (
     Auditorium,
@@ -20,6 +22,8 @@ from ticketing.screenings.models import (
 )
 
 _seq = itertools.count(1)
+
+BUYER = "factory-session"  # who holds and orders, unless a test names another buyer
 
 
 def cinema(**kw) -> Cinema:
@@ -88,24 +92,43 @@ def layout_room(cinema: Cinema, text: str, name: str | None = None) -> Auditoriu
     return room
 
 
-def held(screening: Screening, *labels: str, session_key: str = "factory-session"):
-    """A live hold on the seats with these labels, made through the hold service."""
+def hold(screening: Screening, *which: str | int, session: str = BUYER) -> Hold:
+    """A live hold on these seats (labels such as "A1", or seat ids) for the buyer `session`,
+    made through the hold service: the one place the tests' helpers call it."""
     from ticketing.inventory.holds import hold_create
 
+    labels = [s for s in which if isinstance(s, str)]
+    by_label = dict(
+        zip(labels, seats(screening.auditorium, *labels) if labels else [], strict=True)
+    )
     return hold_create(
         screening_id=screening.pk,
-        seat_ids=seats(screening.auditorium, *labels),
-        session_key=session_key,
+        seat_ids=[by_label.get(s, s) for s in which],
+        session_key=session,
     )
 
 
-def pending_order(screening: Screening, *labels: str, session_key: str = "factory-session"):
+def held(screening: Screening, *labels: str, session_key: str = BUYER) -> Hold:
+    """`hold`, under the keyword the storefront and admin tests name the buyer with."""
+    return hold(screening, *labels, session=session_key)
+
+
+def live_claims(screening: Screening | None = None, **filters) -> list[SeatClaim]:
+    """The claims alive now (sold, or held until later than now), in seat order, read from the
+    table itself rather than through the code under test. Filters as `SeatClaim.objects`."""
+    if screening is not None:
+        filters["screening"] = screening
+    alive = Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+    return list(SeatClaim.objects.filter(alive, **filters).order_by("seat_id"))
+
+
+def pending_order(screening: Screening, *labels: str, session_key: str = BUYER):
     """An order awaiting payment for these seats (adult tickets), made through the services."""
     from ticketing.orders.services import order_create
 
-    hold = held(screening, *labels, session_key=session_key)
+    the_hold = hold(screening, *labels, session=session_key)
     return order_create(
-        hold_id=hold.pk,
+        hold_id=the_hold.pk,
         customer_email="buyer@example.com",
         customer_name="Buyer",
         tickets=[(seat_id, "adult") for seat_id in seats(screening.auditorium, *labels)],

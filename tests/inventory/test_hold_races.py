@@ -11,11 +11,11 @@ import random
 from collections import Counter
 
 import pytest
-from django.db.models import Q
 from django.utils import timezone
 
 from tests import factories
 from tests.concurrency import run_many, unexpected, winners
+from tests.factories import live_claims
 from ticketing import errors
 from ticketing.inventory.best_available import LayoutSeat, choose
 from ticketing.inventory.holds import hold_create
@@ -23,15 +23,6 @@ from ticketing.inventory.models import Hold, SeatClaim
 from ticketing.screenings.models import Seat, SeatType
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def live_claims(screening) -> list[SeatClaim]:
-    now = timezone.now()
-    return list(
-        SeatClaim.objects.filter(screening=screening).filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=now)
-        )
-    )
 
 
 def seats_of(hold: Hold) -> set[int]:

@@ -10,10 +10,10 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 
 from tests import factories
+from tests.factories import hold, live_claims
 from ticketing import errors
 from ticketing.inventory import seatmap
 from ticketing.inventory.holds import hold_create, hold_release
@@ -24,24 +24,11 @@ from ticketing.screenings.models import Seat, SeatType
 pytestmark = pytest.mark.django_db
 
 
-def hold(screening, *labels: str, session: str = "buyer-1") -> Hold:
-    seat_ids = factories.seats(screening.auditorium, *labels)
-    return hold_create(screening_id=screening.pk, seat_ids=seat_ids, session_key=session)
-
-
 def expire(the_hold: Hold, ago: timedelta = timedelta(seconds=1)) -> None:
     """Let a hold run out, as the clock would: the hold and its claims share one expiry."""
     past = timezone.now() - ago
     Hold.objects.filter(pk=the_hold.pk).update(expires_at=past)
     SeatClaim.objects.filter(hold_id=the_hold.pk).update(expires_at=past)
-
-
-def live_claims(screening) -> dict[int, SeatClaim]:
-    now = timezone.now()
-    rows = SeatClaim.objects.filter(screening=screening).filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
-    )
-    return {claim.seat_id: claim for claim in rows}
 
 
 def statuses(screening) -> dict[int, str]:
@@ -92,7 +79,9 @@ def test_a_hold_is_refused_whole_when_one_seat_is_taken_and_the_answer_names_it(
         hold(screening, "B4", "B5", "B6", session="second")
     assert exc.value.details["seats"] == factories.seats(screening.auditorium, "B5")
     assert Hold.objects.get() == first  # the refused hold left no row behind
-    assert list(live_claims(screening)) == factories.seats(screening.auditorium, "B5")
+    assert [c.seat_id for c in live_claims(screening)] == factories.seats(
+        screening.auditorium, "B5"
+    )
 
 
 def test_a_seat_held_by_a_live_hold_cannot_be_held_again(screening):
@@ -121,8 +110,10 @@ def test_an_expired_holds_seats_can_be_held_by_someone_else_without_any_sweep(sc
     expire(old)
     new = hold(screening, "E2", "E3", session="quick")
     claims = live_claims(screening)
-    assert sorted(claims) == sorted(factories.seats(screening.auditorium, "E2", "E3"))
-    assert {c.hold_id for c in claims.values()} == {new.pk}
+    assert sorted(c.seat_id for c in claims) == sorted(
+        factories.seats(screening.auditorium, "E2", "E3")
+    )
+    assert {c.hold_id for c in claims} == {new.pk}
     # The dead claim on E2 was replaced, not duplicated; E1's dead claim waits for the sweep.
     assert SeatClaim.objects.filter(hold=old).count() == 1
     assert SeatClaim.objects.count() == 3
@@ -151,7 +142,8 @@ def test_an_expired_hold_cannot_be_released_into_someone_elses_seats(screening):
     expire(old)
     new = hold(screening, "A1", session="quick")
     hold_release(hold=old)
-    assert live_claims(screening)[factories.seats(screening.auditorium, "A1")[0]].hold_id == new.pk
+    [a1] = factories.seats(screening.auditorium, "A1")
+    assert [c.hold_id for c in live_claims(screening, seat_id=a1)] == [new.pk]
 
 
 # --- releasing -------------------------------------------------------------------------------
@@ -182,7 +174,7 @@ def test_a_hold_that_became_an_order_cannot_be_released(screening):
         customer_email="a@example.com",
         customer_name="A",
         tickets=[(c1, "adult")],
-        session_key="buyer-1",
+        session_key=factories.BUYER,
         actor="test",
     )
     with pytest.raises(errors.HoldNotActive):

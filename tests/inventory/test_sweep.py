@@ -15,23 +15,16 @@ from django.utils import timezone
 
 from tests import factories
 from tests.concurrency import run_concurrently, unexpected
+from tests.factories import hold
 from ticketing import errors
-from ticketing.inventory.holds import hold_create
-from ticketing.inventory.models import Hold, HoldStatus, SeatClaim
 from ticketing.flows.sweep import sweep
 from ticketing.flows.tasks import sweep_expired
+from ticketing.inventory.holds import hold_create
+from ticketing.inventory.models import Hold, HoldStatus, SeatClaim
 from ticketing.orders.models import Order, OrderStatus
 from ticketing.orders.services import order_create, order_mark_paid
 
 CLAIMS = SeatClaim._meta.db_table
-
-
-def hold(screening, *labels: str, session: str = "buyer") -> Hold:
-    return hold_create(
-        screening_id=screening.pk,
-        seat_ids=factories.seats(screening.auditorium, *labels),
-        session_key=session,
-    )
 
 
 def expire(the_hold: Hold) -> None:

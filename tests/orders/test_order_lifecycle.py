@@ -17,11 +17,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests import factories
+from tests.factories import hold, live_claims
 from ticketing import errors
-from ticketing.inventory import seatmap
-from ticketing.inventory.holds import hold_create
-from ticketing.inventory.models import Hold, HoldStatus, SeatClaim
 from ticketing.flows.sweep import sweep
+from ticketing.inventory import seatmap
+from ticketing.inventory.models import Hold, HoldStatus, SeatClaim
 from ticketing.orders import services
 from ticketing.orders.models import Order, OrderStatus, OrderStatusChange, Ticket
 from ticketing.orders.services import (
@@ -35,15 +35,7 @@ from ticketing.screenings.models import ScreeningPrice, Seat, SeatType, TicketTy
 
 pytestmark = pytest.mark.django_db
 
-SESSION = "buyer-session"
-
-
-def hold(screening, *labels: str, session: str = SESSION) -> Hold:
-    return hold_create(
-        screening_id=screening.pk,
-        seat_ids=factories.seats(screening.auditorium, *labels),
-        session_key=session,
-    )
+SESSION = factories.BUYER  # the buyer hold() holds for
 
 
 def create(
@@ -73,13 +65,6 @@ def let_run_out(order: Order) -> None:
     past = timezone.now() - timedelta(seconds=1)
     Order.objects.filter(pk=order.pk).update(expires_at=past)
     SeatClaim.objects.filter(order_id=order.pk).update(expires_at=past)
-
-
-def live_claims(**filters) -> list[SeatClaim]:
-    now = timezone.now()
-    return [
-        c for c in SeatClaim.objects.filter(**filters) if c.expires_at is None or c.expires_at > now
-    ]
 
 
 def history(order: Order) -> list[tuple[str, str, str, str]]:

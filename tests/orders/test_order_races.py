@@ -13,15 +13,15 @@ import time
 from datetime import datetime, timedelta
 
 import pytest
-from django.db.models import Q
 from django.utils import timezone
 
 from tests import factories
 from tests.concurrency import run_concurrently, run_many, unexpected, winners
+from tests.factories import hold, live_claims
 from ticketing import errors
-from ticketing.inventory.holds import hold_create, hold_release
-from ticketing.inventory.models import Hold, HoldStatus, SeatClaim
 from ticketing.flows.sweep import sweep
+from ticketing.inventory.holds import hold_release
+from ticketing.inventory.models import Hold, HoldStatus, SeatClaim
 from ticketing.orders.models import Order, OrderStatus, OrderStatusChange, Ticket
 from ticketing.orders.services import order_create, order_mark_paid
 from ticketing.outbox.models import OutboxMessage
@@ -29,10 +29,6 @@ from ticketing.outbox.models import OutboxMessage
 pytestmark = pytest.mark.django_db(transaction=True)
 
 OFFSETS_MS = (-100, -40, -15, 0, 15)  # when the racing side starts, relative to the expiry
-
-
-def hold(screening, seat_ids, session: str) -> Hold:
-    return hold_create(screening_id=screening.pk, seat_ids=seat_ids, session_key=session)
 
 
 def create(h: Hold, seat_ids, session: str) -> Order:
@@ -61,15 +57,6 @@ def sleep_until(moment: datetime) -> None:
         time.sleep(delay)
 
 
-def live_claims(seat_ids) -> list[SeatClaim]:
-    now = timezone.now()
-    return list(
-        SeatClaim.objects.filter(seat_id__in=seat_ids).filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=now)
-        )
-    )
-
-
 def row_pairs(screening):
     """A fresh pair of seats for each round: (A1, A2), (A3, A4), ... then row B."""
     seats = [s.pk for s in screening.auditorium.seats.all()]
@@ -81,7 +68,7 @@ def row_pairs(screening):
 
 def test_four_confirmations_of_one_payment_at_once_pay_the_order_once(screening, mailoutbox):
     seats = factories.seats(screening.auditorium, "C4", "C5")
-    order = create(hold(screening, seats, "s"), seats, "s")
+    order = create(hold(screening, *seats, session="s"), seats, "s")
 
     outcomes = run_many(
         4, lambda i: order_mark_paid(order_id=order.pk, actor=f"webhook:{i}", reason="succeeded")
@@ -104,21 +91,21 @@ def test_a_late_payment_racing_a_new_buyer_for_its_seats_leaves_one_owner(screen
     paid order without its seats, never a seat with two owners."""
     outcomes_seen = set()
     for round_, seats in enumerate(row_pairs(screening)[:6]):
-        order = create(hold(screening, seats, f"payer-{round_}"), seats, f"payer-{round_}")
+        order = create(hold(screening, *seats, session=f"payer-{round_}"), seats, f"payer-{round_}")
         set_expiry(timezone.now() - timedelta(seconds=1), order_id=order.pk)
         sweep()
 
         pay, newcomer = run_concurrently(
             [
                 lambda order=order: order_mark_paid(order_id=order.pk, actor="provider:sandbox"),
-                lambda seats=seats, r=round_: hold(screening, seats, f"newcomer-{r}"),
+                lambda seats=seats, r=round_: hold(screening, *seats, session=f"newcomer-{r}"),
             ]
         )
 
         assert unexpected([pay], errors.SeatsLost) == []
         assert unexpected([newcomer], errors.SeatUnavailable) == []
         assert pay.ok != newcomer.ok, "exactly one of them gets the seats"
-        claims = live_claims(seats)
+        claims = live_claims(seat_id__in=seats)
         assert sorted(c.seat_id for c in claims) == sorted(seats)
         stored = Order.objects.get(pk=order.pk)
         if pay.ok:
@@ -138,7 +125,7 @@ def test_a_payment_racing_the_sweep_as_the_order_expires_ends_paid_with_its_seat
     for round_, (offset_ms, seats) in enumerate(
         zip(OFFSETS_MS, row_pairs(screening), strict=False)
     ):
-        order = create(hold(screening, seats, f"payer-{round_}"), seats, f"payer-{round_}")
+        order = create(hold(screening, *seats, session=f"payer-{round_}"), seats, f"payer-{round_}")
         expiry = timezone.now() + timedelta(milliseconds=100)
         set_expiry(expiry, order_id=order.pk)
 
@@ -169,7 +156,7 @@ def test_a_payment_racing_the_sweep_as_the_order_expires_ends_paid_with_its_seat
 
 def test_the_same_order_submitted_four_times_at_once_makes_one_order(screening):
     seats = factories.seats(screening.auditorium, "B2", "B3")
-    h = hold(screening, seats, "s")
+    h = hold(screening, *seats, session="s")
 
     outcomes = run_many(4, lambda i: create(h, seats, "s"))
 
@@ -183,7 +170,7 @@ def test_the_same_order_submitted_four_times_at_once_makes_one_order(screening):
 
 def test_releasing_a_hold_while_it_becomes_an_order_one_of_them_wins(screening):
     for round_, seats in enumerate(row_pairs(screening)[:4]):
-        h = hold(screening, seats, f"s{round_}")
+        h = hold(screening, *seats, session=f"s{round_}")
 
         ordering, releasing = run_concurrently(
             [
@@ -195,7 +182,7 @@ def test_releasing_a_hold_while_it_becomes_an_order_one_of_them_wins(screening):
         assert unexpected([ordering], errors.HoldExpired) == []
         assert unexpected([releasing], errors.HoldNotActive) == []
         assert ordering.ok != releasing.ok
-        claims = live_claims(seats)
+        claims = live_claims(seat_id__in=seats)
         if ordering.ok:
             assert {c.order_id for c in claims} == {ordering.result.pk}
             assert len(claims) == 2
@@ -212,7 +199,7 @@ def test_an_order_racing_a_new_buyer_as_the_hold_expires_leaves_one_owner(screen
     for round_, (offset_ms, seats) in enumerate(
         zip(OFFSETS_MS, row_pairs(screening), strict=False)
     ):
-        h = hold(screening, seats, f"buyer-{round_}")
+        h = hold(screening, *seats, session=f"buyer-{round_}")
         expiry = timezone.now() + timedelta(milliseconds=150)
         set_expiry(expiry, hold_id=h.pk)
         buyer_done = threading.Event()
@@ -230,7 +217,7 @@ def test_an_order_racing_a_new_buyer_as_the_hold_expires_leaves_one_owner(screen
             for _ in range(2000):
                 final = buyer_done.is_set() and timezone.now() > expiry
                 try:
-                    return hold(screening, seats, f"newcomer-{r}")
+                    return hold(screening, *seats, session=f"newcomer-{r}")
                 except errors.SeatUnavailable:
                     if final:
                         raise
@@ -242,7 +229,7 @@ def test_an_order_racing_a_new_buyer_as_the_hold_expires_leaves_one_owner(screen
         assert unexpected([ordered], errors.HoldExpired) == []
         assert unexpected([newcomer_], errors.SeatUnavailable) == []
         assert ordered.ok != newcomer_.ok, "exactly one of them owns the seats"
-        claims = live_claims(seats)
+        claims = live_claims(seat_id__in=seats)
         assert sorted(c.seat_id for c in claims) == sorted(seats)
         if ordered.ok:
             order = ordered.result
@@ -258,7 +245,7 @@ def test_an_order_racing_a_new_buyer_as_the_hold_expires_leaves_one_owner(screen
 def test_an_order_racing_the_sweep_as_the_hold_expires_never_lacks_its_seats(screening):
     rows = [[s.pk for s in screening.auditorium.seats.filter(y=y)][:3] for y in range(5)]
     for round_, (offset_ms, seats) in enumerate(zip(OFFSETS_MS, rows, strict=True)):
-        h = hold(screening, seats, f"buyer-{round_}")
+        h = hold(screening, *seats, session=f"buyer-{round_}")
         expiry = timezone.now() + timedelta(milliseconds=100)
         set_expiry(expiry, hold_id=h.pk)
 
@@ -276,7 +263,7 @@ def test_an_order_racing_the_sweep_as_the_hold_expires_never_lacks_its_seats(scr
         assert swept.ok, swept.error
         if ordered.ok:
             order = ordered.result
-            claims = live_claims(seats)
+            claims = live_claims(seat_id__in=seats)
             assert {(c.seat_id, c.order_id, c.expires_at) for c in claims} == {
                 (s, order.pk, order.expires_at) for s in seats
             }

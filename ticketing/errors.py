@@ -187,6 +187,17 @@ class HoldLimitReached(DomainError):
     )
 
 
+# ---- the catalogue ---------------------------------------------------------------------------
+class ScreeningOverlap(DomainError):
+    """The exclusion constraint refused a screening that overlaps another in its auditorium."""
+
+    code = "screening_overlap"
+    message = (
+        "Another screening in this auditorium overlaps this time (it was scheduled a moment "
+        "ago). Pick another time or auditorium."
+    )
+
+
 class AuditoriumLocked(DomainError):
     code = "auditorium_locked"
     message = (

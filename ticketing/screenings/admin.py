@@ -13,16 +13,16 @@ from datetime import UTC
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from ticketing import errors
 from ticketing.flows import layouts as layout_flows
 from ticketing.money import format_money
 
-from . import layouts
+from . import layouts, services
 from .models import (
     Auditorium,
     Cinema,
@@ -35,7 +35,6 @@ from .models import (
     TicketType,
 )
 
-OVERLAP_CONSTRAINT = "screening_no_overlap"
 LOCAL_TIME_FIELDS = ("starts_at", "ends_at", "sales_open_at", "sales_close_at")
 
 
@@ -340,8 +339,6 @@ class FilmAdmin(admin.ModelAdmin):
 class ScreeningForm(forms.ModelForm):
     """Times are typed and shown in the cinema's own zone, whatever the server's."""
 
-    overlap_error: str | None = None  # set when the database refused an overlap on save
-
     class Meta:
         model = Screening
         fields = [
@@ -394,13 +391,15 @@ class ScreeningForm(forms.ModelForm):
         return data
 
     def _post_clean(self):
-        super()._post_clean()
-        if self.overlap_error and not self.errors:
-            self.add_error(None, self.overlap_error)
-
-
-class ScreeningOverlap(Exception):
-    """The exclusion constraint refused a save that clean() let through (a race)."""
+        super()._post_clean()  # the model's clean(): an overlap it can see, named
+        if self.errors:
+            return
+        # One it cannot see yet (saved a moment ago) the exclusion constraint still refuses:
+        # asked now, its answer is a form error rather than a failed save.
+        try:
+            services.screening_check(screening=self.instance)
+        except errors.ScreeningOverlap as refused:
+            self.add_error(None, refused.message)
 
 
 class ScreeningPriceInline(admin.TabularInline):
@@ -470,31 +469,16 @@ class ScreeningAdmin(admin.ModelAdmin):
     def on_sale(self, obj):
         return obj.is_on_sale()
 
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-        overlap = getattr(request, "_screening_overlap", None)
-        if overlap:
-            form = type(form.__name__, (form,), {"overlap_error": overlap})
-        return form
-
     def save_model(self, request, obj, form, change):
-        try:
-            with transaction.atomic():
-                super().save_model(request, obj, form, change)
-        except IntegrityError as exc:
-            if OVERLAP_CONSTRAINT not in str(exc):
-                raise
-            raise ScreeningOverlap(
-                "Another screening in this auditorium overlaps this time "
-                "(it was scheduled a moment ago). Pick another time or auditorium."
-            ) from exc
+        services.screening_save(screening=obj)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except ScreeningOverlap as exc:
-            # The failed save was rolled back; show the same form again with the reason.
-            request._screening_overlap = str(exc)
+        except errors.ScreeningOverlap:
+            # Refused at the save although the form's check passed an instant before: another
+            # screening was saved in between. Nothing was kept (the view's transaction rolled
+            # back); shown again, the form's own check now sees that screening and names it.
             return super().changeform_view(request, object_id, form_url, extra_context)
 
 

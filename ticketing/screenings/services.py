@@ -1,5 +1,5 @@
 """Writes to the catalogue that a model's `save()` alone would get wrong: an auditorium's seats
-from a layout.
+from a layout, and a screening the database may refuse.
 
 Nothing here knows about claims, holds or tickets: they belong to packages above this one.
 Replacing a layout that may remove seats someone holds or bought is a flow
@@ -10,8 +10,16 @@ of claims and tickets on `Seat` still refuse the delete.
 
 from __future__ import annotations
 
+import copy
+
+from django.db import IntegrityError, transaction
+
+from ticketing import db, errors
+
 from .layouts import Layout, LayoutChange, SeatSpec, layout_from_seats
-from .models import Auditorium, Seat
+from .models import Auditorium, Screening, Seat
+
+OVERLAP_CONSTRAINT = "screening_no_overlap"  # screenings migration 0002
 
 
 # ---- seats ---------------------------------------------------------------------------------
@@ -103,3 +111,32 @@ def layout_apply(*, auditorium: Auditorium, layout: Layout, seats: list[Seat]) -
         if pairs_before[seat.row_label, seat.number] != by_key[seat.row_label, seat.number].pair_id
     }
     return LayoutChange(created=len(new), updated=len(changed), deleted=len(gone))
+
+
+# ---- screenings ----------------------------------------------------------------------------
+def screening_save(*, screening: Screening) -> Screening:
+    """Save a new or changed screening; `ScreeningOverlap` if it would overlap another.
+
+    `Screening.clean()` looks for an overlap with a query, which a screening saved a moment ago
+    by someone else can overtake. The PostgreSQL exclusion constraint is what decides: its
+    refusal becomes the typed error, and the savepoint leaves the caller's transaction usable.
+    """
+    try:
+        with transaction.atomic():
+            screening.save()
+    except IntegrityError as exc:
+        if not db.refused_by(exc, OVERLAP_CONSTRAINT):
+            raise
+        raise errors.ScreeningOverlap() from exc
+    return screening
+
+
+def screening_check(*, screening: Screening) -> None:
+    """`ScreeningOverlap` if the database would refuse to save this screening now; keeps nothing.
+
+    For forms, so that the constraint's answer is a form error before anything is saved: a copy
+    is saved in a savepoint that is always rolled back, so the instance is left as it was.
+    """
+    with transaction.atomic():
+        screening_save(screening=copy.copy(screening))  # the instance keeps its state
+        transaction.set_rollback(True)

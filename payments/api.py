@@ -27,7 +27,10 @@ class PaymentInput(serializers.Serializer):
         max_length=20, required=False, help_text="Default: the first enabled provider."
     )
     return_url = serializers.URLField(
-        max_length=500, required=False, help_text="Where the provider sends the buyer back."
+        max_length=500,
+        required=False,
+        help_text="Where the provider sends the buyer back: on this site or a host the operator "
+        "listed (MARQUEE_PAYMENT_RETURN_HOSTS), else 400 `return_url_not_allowed`.",
     )
 
 
@@ -74,7 +77,9 @@ class PaymentStart(APIView):
         payment = services.payment_start(
             order_id=order.pk,
             provider_name=v.get("provider"),
-            return_url=v.get("return_url") or f"{site}/",
+            return_url=services.return_url_check(v["return_url"])
+            if v.get("return_url")
+            else f"{site}/",
             actor=actor(request),
         )
         return Response(PaymentOutput(payment).data, status=status.HTTP_201_CREATED)

@@ -15,8 +15,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.http.request import validate_host
 
 from ticketing import errors
 from ticketing.db import retry_on_conflict
@@ -49,6 +52,27 @@ def _provider(name: str, *, for_webhook: bool = False):
 
 
 # ---- start -----------------------------------------------------------------------------------
+def return_hosts() -> list[str]:
+    """The hosts a buyer may be sent back to: our own site's, then MARQUEE_PAYMENT_RETURN_HOSTS
+    (Django's ALLOWED_HOSTS patterns: ".example.com" also allows its subdomains)."""
+    conf = settings.MARQUEE_PAYMENTS
+    own = urlsplit(conf["SITE_URL"]).hostname or ""
+    return [own, *(host.lower() for host in conf.get("RETURN_HOSTS", ()))]
+
+
+def return_url_check(url: str) -> str:
+    """A return URL an API caller chose, or ReturnUrlNotAllowed. The provider sends the buyer
+    there straight after paying, on our name: anywhere else would let a key holder make our
+    checkout end on a look-alike page asking for the card again."""
+    parts = urlsplit(url)
+    allowed = return_hosts()
+    if parts.scheme not in ("http", "https") or not validate_host(
+        (parts.hostname or "").lower(), allowed
+    ):
+        raise errors.ReturnUrlNotAllowed(field="return_url", allowed_hosts=allowed)
+    return url
+
+
 @transaction.atomic
 def payment_start(*, order_id, provider_name: str | None = None, return_url: str, actor: str):
     """Ask a provider for the order's total; the buyer is sent to `redirect_url`.

@@ -211,3 +211,10 @@ class TicketCheckedIn(DomainError):
 
     code = "ticket_checked_in"
     message = "Some tickets were already used at the door; they cannot be refunded."
+
+
+class ReturnUrlNotAllowed(InvalidRequest):
+    code = "return_url_not_allowed"
+    message = (
+        "return_url must be on this site or on a host listed in MARQUEE_PAYMENT_RETURN_HOSTS."
+    )

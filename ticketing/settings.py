@@ -233,6 +233,8 @@ MARQUEE_PAYMENTS = {
     "PROVIDERS": env_list("MARQUEE_PAYMENT_PROVIDERS", ["sandbox"]),
     # Where the sandbox and buyers come back to; also the base of links in emails.
     "SITE_URL": env_str("MARQUEE_SITE_URL", "http://127.0.0.1:8000"),
+    # Hosts besides SITE_URL's that a partner's return_url may name (".example.com": subdomains).
+    "RETURN_HOSTS": env_list("MARQUEE_PAYMENT_RETURN_HOSTS", []),
     "SANDBOX_WEBHOOK_BASE_URL": env_str("MARQUEE_SANDBOX_WEBHOOK_BASE_URL", ""),
     "SANDBOX_WEBHOOK_SECRET": env_str("MARQUEE_SANDBOX_WEBHOOK_SECRET", "sandbox-webhook-secret"),
     "WEBHOOK_TOLERANCE_SECONDS": env_int("MARQUEE_WEBHOOK_TOLERANCE_SECONDS", 300),

@@ -37,7 +37,10 @@ def _api_order(api, screening, *labels):
     return order(api, held["id"], [(s, "adult") for s in seat_ids]).json()
 
 
-def test_a_partner_starts_a_payment_and_the_signed_webhook_makes_the_order_paid(api, screening):
+def test_a_partner_starts_a_payment_and_the_signed_webhook_makes_the_order_paid(
+    api, screening, settings
+):
+    settings.MARQUEE_PAYMENTS = {**settings.MARQUEE_PAYMENTS, "RETURN_HOSTS": ["partner.example"]}
     created = _api_order(api, screening, "C1", "C2")
     response = api.post(
         f"/api/v1/orders/{created['id']}/payments/",

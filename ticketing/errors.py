@@ -206,6 +206,14 @@ class AuditoriumLocked(DomainError):
     )
 
 
+class ScreeningHasPaidOrders(DomainError):
+    code = "screening_has_paid_orders"
+    message = (
+        "This screening has paid orders: cancelling it would leave their buyers with tickets "
+        "and no refund. Refund those orders first."
+    )
+
+
 class TicketCheckedIn(DomainError):
     """A ticket used at the door is not given back: its holder saw (or is seeing) the film."""
 

@@ -359,6 +359,24 @@ def hold_replace(
         )
 
 
+def holds_release_for_screening(*, screening_id: int) -> int:
+    """Give back every open hold of a screening (it was cancelled). Ordered holds belong to their
+    orders, which are cancelled by the orders service."""
+    ids = list(
+        Hold.objects.filter(screening_id=screening_id, status=HoldStatus.ACTIVE).values_list(
+            "pk", flat=True
+        )
+    )
+    released = 0
+    for hold_id in ids:
+        try:
+            hold_release(hold=Hold(pk=hold_id, screening_id=screening_id))
+        except errors.HoldNotActive:
+            continue  # became an order meanwhile: the orders service cancels it
+        released += 1
+    return released
+
+
 def hold_mark_ordered(*, hold: Hold, expires_at: datetime, now: datetime) -> None:
     """The hold became an order (in the order's transaction): it lives on as long as the order
     awaits payment, extended once."""

@@ -27,6 +27,7 @@ from ticketing.inventory.holds import (
 from ticketing.inventory.models import Hold, HoldStatus
 from ticketing.outbox.services import message_add
 from ticketing.outbox.topics import CONFIRMATION_TOPIC
+from ticketing.screenings.sales import screening_refresh_for_sale
 
 from . import codes, pricing
 from .models import Order, OrderStatus, OrderStatusChange, PaidVia, Ticket
@@ -235,6 +236,9 @@ def order_mark_paid(
         )
     now = timezone.now()
     seat_ids = list(order.tickets.values_list("seat_id", flat=True))
+    # Held against a cancellation until commit, read anew: a screening cancelled meanwhile is
+    # seen here, and one being cancelled waits for this payment and then sees it.
+    screening_refresh_for_sale(order.screening)
     if not order.screening.is_on_sale(now):
         # Cancelled or started while the buyer paid: no ticket for it; the payment is refunded.
         raise errors.SeatsLost("The screening is no longer on sale.", order=str(order.pk), seats=[])
@@ -323,6 +327,23 @@ def order_mark_refunded(*, order_id, actor: str, reason: str = "refunded") -> Or
     claims.release_order(order.pk)
     seatmap.invalidate(order.screening_id)
     return order
+
+
+def paid_count(*, screening_id: int) -> int:
+    return Order.objects.filter(screening_id=screening_id, status=OrderStatus.PAID).count()
+
+
+def orders_cancel_unpaid(*, screening_id: int, actor: str, reason: str) -> int:
+    """Cancel every order of a screening still awaiting payment (the screening was cancelled):
+    their seats are released and a payment arriving later is refunded."""
+    ids = list(
+        Order.objects.filter(
+            screening_id=screening_id, status=OrderStatus.PENDING_PAYMENT
+        ).values_list("pk", flat=True)
+    )
+    for order_id in ids:
+        order_cancel(order_id=order_id, actor=actor, reason=reason)
+    return len(ids)
 
 
 def tickets_lock(order: Order) -> list[Ticket]:

@@ -143,14 +143,14 @@ def _busy_premiere():
     third = seat_ids[: len(seat_ids) // 3]
     for i in range(0, len(third), 4):
         chunk = third[i : i + 4]
-        hold = hold_create(screening_id=screening.pk, seat_ids=chunk, session_key=f"bench-{i}")
+        hold = hold_create(screening_id=screening.pk, seat_ids=chunk, buyer_key=f"bench-{i}")
         if i % 8 == 0:
             order = order_create(
                 hold_id=hold.pk,
                 customer_email="b@example.com",
                 customer_name="B",
                 tickets=[(s, "adult") for s in chunk],
-                session_key=f"bench-{i}",
+                buyer_key=f"bench-{i}",
                 actor="bench",
             )
             order_mark_paid(order_id=order.pk, actor="bench")

@@ -104,13 +104,13 @@ def hold(screening: Screening, *which: str | int, session: str = BUYER) -> Hold:
     return hold_create(
         screening_id=screening.pk,
         seat_ids=[by_label.get(s, s) for s in which],
-        session_key=session,
+        buyer_key=session,
     )
 
 
-def held(screening: Screening, *labels: str, session_key: str = BUYER) -> Hold:
+def held(screening: Screening, *labels: str, buyer_key: str = BUYER) -> Hold:
     """`hold`, under the keyword the storefront and admin tests name the buyer with."""
-    return hold(screening, *labels, session=session_key)
+    return hold(screening, *labels, session=buyer_key)
 
 
 def live_claims(screening: Screening | None = None, **filters) -> list[SeatClaim]:
@@ -122,16 +122,16 @@ def live_claims(screening: Screening | None = None, **filters) -> list[SeatClaim
     return list(SeatClaim.objects.filter(alive, **filters).order_by("seat_id"))
 
 
-def pending_order(screening: Screening, *labels: str, session_key: str = BUYER):
+def pending_order(screening: Screening, *labels: str, buyer_key: str = BUYER):
     """An order awaiting payment for these seats (adult tickets), made through the services."""
     from ticketing.orders.services import order_create
 
-    the_hold = hold(screening, *labels, session=session_key)
+    the_hold = hold(screening, *labels, session=buyer_key)
     return order_create(
         hold_id=the_hold.pk,
         customer_email="buyer@example.com",
         customer_name="Buyer",
         tickets=[(seat_id, "adult") for seat_id in seats(screening.auditorium, *labels)],
-        session_key=session_key,
+        buyer_key=buyer_key,
         actor="test",
     )

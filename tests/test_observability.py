@@ -206,7 +206,7 @@ def test_a_hold_that_is_rolled_back_is_not_counted(screening, django_capture_on_
         pytest.raises(RuntimeError),
         transaction.atomic(),
     ):
-        holds.hold_create(screening_id=screening.pk, seat_ids=seats, session_key="k")
+        holds.hold_create(screening_id=screening.pk, seat_ids=seats, buyer_key="k")
         raise RuntimeError("the sale failed after the hold")
     assert sample("marquee_holds_created_total") == before
 
@@ -215,7 +215,7 @@ def test_a_storefront_hold_refused_with_409_is_counted_as_a_site_conflict(screen
     holds.hold_create(
         screening_id=screening.pk,
         seat_ids=factories.seats(screening.auditorium, "C1"),
-        session_key="someone-else",
+        buyer_key="someone-else",
     )
     before = sample("marquee_hold_conflicts_total", surface="site")
     assert hold_seats(Client(), screening, "C1").status_code == 409
@@ -287,7 +287,7 @@ def test_the_outbox_backlog_and_the_sweep_lag_are_read_at_scrape_time(client, sc
     holds.hold_create(
         screening_id=screening.pk,
         seat_ids=factories.seats(screening.auditorium, "E1", "E2"),
-        session_key="k",
+        buyer_key="k",
     )
     SeatClaim.objects.update(expires_at=timezone.now() - timedelta(minutes=2))
     heartbeats.heartbeat_record(component="sweep", now=timezone.now() - timedelta(seconds=90))

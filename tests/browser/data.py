@@ -154,18 +154,18 @@ def world(*, layout: str = ROOM_LAYOUT, hold_minutes: int = 10) -> World:
 
 
 # ---- other buyers ------------------------------------------------------------------------------
-def take(w: World, *labels: str, session_key: str = OTHER_BUYER) -> Hold:
+def take(w: World, *labels: str, buyer_key: str = OTHER_BUYER) -> Hold:
     """Another buyer holds these seats (through the hold service, as the hold view does)."""
     return holds.hold_create(
         screening_id=w.screening.pk,
         seat_ids=[w.seat_id(label) for label in labels],
-        session_key=session_key,
+        buyer_key=buyer_key,
     )
 
 
-def sell(screening: Screening, labels: list[str], *, session_key: str) -> Order:
+def sell(screening: Screening, labels: list[str], *, buyer_key: str) -> Order:
     """Seats sold to someone else: an order made and paid through the services."""
-    order = factories.pending_order(screening, *labels, session_key=session_key)
+    order = factories.pending_order(screening, *labels, buyer_key=buyer_key)
     return orders.order_mark_paid(order_id=order.pk, actor="test")
 
 
@@ -213,11 +213,11 @@ def showcase() -> Showcase:
     for n, labels in enumerate(sold):
         labels = [label for label in labels if room.seats.filter(**_label(label)).exists()]
         if labels:
-            sell(screening, labels, session_key=f"showcase-buyer-{n}")
+            sell(screening, labels, buyer_key=f"showcase-buyer-{n}")
     holds.hold_create(
         screening_id=screening.pk,
         seat_ids=factories.seats(room, "G7", "G8"),
-        session_key="showcase-holder",
+        buyer_key="showcase-holder",
     )
     # Today's programme when there is still a good part of it, else tomorrow's.
     from ticketing.storefront import selectors

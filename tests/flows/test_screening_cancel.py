@@ -26,8 +26,8 @@ def status_of(screening) -> str:
 
 @pytest.mark.django_db
 def test_cancelling_releases_open_holds_and_cancels_unpaid_orders(screening):
-    hold = factories.held(screening, "A1", "A2", session_key="looker")
-    order = factories.pending_order(screening, "B1", session_key="payer")
+    hold = factories.held(screening, "A1", "A2", buyer_key="looker")
+    order = factories.pending_order(screening, "B1", buyer_key="payer")
 
     result = screening_cancel(screening_id=screening.pk, actor="user:1", reason="projector")
 
@@ -37,7 +37,7 @@ def test_cancelling_releases_open_holds_and_cancels_unpaid_orders(screening):
     assert Order.objects.get(pk=order.pk).status == OrderStatus.CANCELLED
     assert SeatClaim.objects.count() == 0
     with pytest.raises(errors.ScreeningNotOnSale):
-        factories.held(screening, "C1", session_key="late")
+        factories.held(screening, "C1", buyer_key="late")
 
 
 @pytest.mark.django_db

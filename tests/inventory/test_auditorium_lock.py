@@ -34,7 +34,7 @@ def test_a_screening_with_a_held_seat_keeps_its_auditorium(screening, other_room
     hold_create(
         screening_id=screening.pk,
         seat_ids=factories.seats(screening.auditorium, "A1"),
-        session_key="b",
+        buyer_key="b",
     )
     with pytest.raises(IntegrityError, match="marquee_auditorium_locked"), transaction.atomic():
         move(screening, other_room)
@@ -46,7 +46,7 @@ def test_a_screening_with_a_sold_seat_keeps_its_auditorium(screening, other_room
     hold_create(
         screening_id=screening.pk,
         seat_ids=factories.seats(screening.auditorium, "A1"),
-        session_key="b",
+        buyer_key="b",
     )
     SeatClaim.objects.update(expires_at=None)  # as a paid order leaves it
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -58,7 +58,7 @@ def test_a_screening_with_no_live_claim_can_move(screening, other_room):
     hold_create(
         screening_id=screening.pk,
         seat_ids=factories.seats(screening.auditorium, "A1"),
-        session_key="b",
+        buyer_key="b",
     )
     SeatClaim.objects.update(expires_at=timezone.now() - timedelta(seconds=1))  # dead
     move(screening, other_room)
@@ -77,7 +77,7 @@ def test_a_hold_being_made_while_staff_move_the_screening_is_seen(screening, oth
             hold_create(
                 screening_id=screening.pk,
                 seat_ids=factories.seats(screening.auditorium, "B2"),
-                session_key="racer",
+                buyer_key="racer",
             )
             claimed.set()
             time.sleep(0.4)

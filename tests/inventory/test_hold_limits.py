@@ -52,7 +52,7 @@ def test_a_script_without_cookies_cannot_hold_a_whole_screening(screening, limit
             hold_create(
                 screening_id=screening.pk,
                 seat_ids=seats,
-                session_key=f"fresh-{i}",
+                buyer_key=f"fresh-{i}",
                 client_ip=f"203.0.113.{10 + i}",
             )
         except errors.HoldLimitReached as exc:
@@ -64,9 +64,7 @@ def test_a_script_without_cookies_cannot_hold_a_whole_screening(screening, limit
         {"per": "network", "limit": 12, "held": 12, "requested": 4},
     ]
     # Another network is not affected.
-    hold_create(
-        screening_id=screening.pk, seat_ids=c[4:8], session_key="x", client_ip="198.51.100.1"
-    )
+    hold_create(screening_id=screening.pk, seat_ids=c[4:8], buyer_key="x", client_ip="198.51.100.1")
 
 
 @pytest.mark.django_db
@@ -76,14 +74,14 @@ def test_addresses_of_one_ipv6_slash_64_share_one_limit(screening, limits):
         hold_create(
             screening_id=screening.pk,
             seat_ids=seats[i * 4 : i * 4 + 4],
-            session_key=f"v6-{i}",
+            buyer_key=f"v6-{i}",
             client_ip=f"2001:db8:5:6::{i + 1:x}",
         )
     with pytest.raises(errors.HoldLimitReached) as exc:
         hold_create(
             screening_id=screening.pk,
             seat_ids=[seats[12]],
-            session_key="v6-9",
+            buyer_key="v6-9",
             client_ip="2001:db8:5:6:ffff::9",
         )
     assert exc.value.details["per"] == "network"
@@ -93,35 +91,35 @@ def test_addresses_of_one_ipv6_slash_64_share_one_limit(screening, limits):
 @pytest.mark.django_db
 def test_one_buyer_cannot_pile_holds_past_the_buyer_limit(screening, limits):
     a = row(screening, "A")
-    hold_create(screening_id=screening.pk, seat_ids=a[0:4], session_key="one")
+    hold_create(screening_id=screening.pk, seat_ids=a[0:4], buyer_key="one")
     with pytest.raises(errors.HoldLimitReached) as exc:
-        hold_create(screening_id=screening.pk, seat_ids=a[4:7], session_key="one")
+        hold_create(screening_id=screening.pk, seat_ids=a[4:7], buyer_key="one")
     assert exc.value.details == {"per": "buyer", "limit": 6, "held": 4, "requested": 3}
     assert exc.value.code == "hold_limit_reached"
-    assert held_seats(session_key="one") == 4
+    assert held_seats(buyer_key="one") == 4
     # Best available counts the same way.
     with pytest.raises(errors.HoldLimitReached):
-        hold_create(screening_id=screening.pk, quantity=3, session_key="one")
+        hold_create(screening_id=screening.pk, quantity=3, buyer_key="one")
 
 
 @pytest.mark.django_db
 def test_choosing_again_gives_back_the_old_seats_before_counting(screening, limits):
     a = row(screening, "A")
-    hold_replace(screening_id=screening.pk, seat_ids=a[0:6], session_key="chooser")
-    hold = hold_replace(screening_id=screening.pk, seat_ids=a[4:10], session_key="chooser")
-    assert held_seats(session_key="chooser") == 6
+    hold_replace(screening_id=screening.pk, seat_ids=a[0:6], buyer_key="chooser")
+    hold = hold_replace(screening_id=screening.pk, seat_ids=a[4:10], buyer_key="chooser")
+    assert held_seats(buyer_key="chooser") == 6
     assert sorted(hold.seat_ids) == sorted(a[4:10])
 
 
 @pytest.mark.django_db
 def test_released_and_dead_holds_do_not_count(screening, limits):
     a = row(screening, "A")
-    first = hold_create(screening_id=screening.pk, seat_ids=a[0:6], session_key="b")
+    first = hold_create(screening_id=screening.pk, seat_ids=a[0:6], buyer_key="b")
     hold_release(hold=first)
-    second = hold_create(screening_id=screening.pk, seat_ids=a[0:6], session_key="b")
+    second = hold_create(screening_id=screening.pk, seat_ids=a[0:6], buyer_key="b")
     Hold.objects.filter(pk=second.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     SeatClaim.objects.filter(hold=second).update(expires_at=timezone.now() - timedelta(seconds=1))
-    hold_create(screening_id=screening.pk, seat_ids=a[0:6], session_key="b")
+    hold_create(screening_id=screening.pk, seat_ids=a[0:6], buyer_key="b")
 
 
 @pytest.mark.django_db
@@ -144,7 +142,7 @@ def test_buyers_of_one_network_racing_never_hold_more_than_its_limit(screening, 
         lambda i: hold_create(
             screening_id=screening.pk,
             seat_ids=seats[i * 3 : i * 3 + 3],
-            session_key=f"racer-{i}",
+            buyer_key=f"racer-{i}",
             client_ip=f"192.0.2.{i + 1}",
         ),
     )

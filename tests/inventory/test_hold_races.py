@@ -34,7 +34,7 @@ def test_sixteen_buyers_racing_for_one_seat_only_one_wins(screening):
 
     outcomes = run_many(
         16,
-        lambda i: hold_create(screening_id=screening.pk, seat_ids=[seat], session_key=f"buyer-{i}"),
+        lambda i: hold_create(screening_id=screening.pk, seat_ids=[seat], buyer_key=f"buyer-{i}"),
     )
 
     assert unexpected(outcomes, errors.SeatUnavailable) == []
@@ -61,7 +61,7 @@ def test_overlapping_multi_seat_holds_are_all_or_nothing_and_never_deadlock(scre
 
     outcomes = run_many(
         16,
-        lambda i: hold_create(screening_id=screening.pk, seat_ids=asks[i], session_key=f"b{i}"),
+        lambda i: hold_create(screening_id=screening.pk, seat_ids=asks[i], buyer_key=f"b{i}"),
     )
 
     # A deadlock or serialisation error would show up here, not pass as a lost race.
@@ -88,7 +88,7 @@ def test_racing_best_available_holds_never_share_a_seat_and_each_sits_together(c
     screening = factories.screening(room)
 
     outcomes = run_many(
-        20, lambda i: hold_create(screening_id=screening.pk, quantity=3, session_key=f"party-{i}")
+        20, lambda i: hold_create(screening_id=screening.pk, quantity=3, buyer_key=f"party-{i}")
     )
 
     # A party is turned away only because no row has three seats together any more: never
@@ -131,7 +131,7 @@ def test_two_buyers_racing_for_the_two_halves_of_a_couple_seat_only_one_gets_the
 
     outcomes = run_many(
         8,
-        lambda i: hold_create(screening_id=screening.pk, seat_ids=[halves[i]], session_key=f"c{i}"),
+        lambda i: hold_create(screening_id=screening.pk, seat_ids=[halves[i]], buyer_key=f"c{i}"),
     )
 
     assert unexpected(outcomes, errors.SeatUnavailable) == []
@@ -142,13 +142,13 @@ def test_two_buyers_racing_for_the_two_halves_of_a_couple_seat_only_one_gets_the
 
 def test_buyers_racing_for_the_seats_of_a_hold_that_just_died_only_one_gets_them(screening):
     seats = factories.seats(screening.auditorium, "B4", "B5")
-    old = hold_create(screening_id=screening.pk, seat_ids=seats, session_key="slow")
+    old = hold_create(screening_id=screening.pk, seat_ids=seats, buyer_key="slow")
     past = timezone.now()
     Hold.objects.filter(pk=old.pk).update(expires_at=past)
     SeatClaim.objects.filter(hold=old).update(expires_at=past)
 
     outcomes = run_many(
-        12, lambda i: hold_create(screening_id=screening.pk, seat_ids=seats, session_key=f"n{i}")
+        12, lambda i: hold_create(screening_id=screening.pk, seat_ids=seats, buyer_key=f"n{i}")
     )
 
     assert unexpected(outcomes, errors.SeatUnavailable) == []

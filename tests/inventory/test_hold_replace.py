@@ -16,17 +16,17 @@ def claimed_by(hold: Hold) -> set[int]:
     return set(SeatClaim.objects.filter(hold_id=hold.pk).values_list("seat_id", flat=True))
 
 
-def active_holds(session_key: str) -> list[Hold]:
-    return list(Hold.objects.filter(session_key=session_key, status=HoldStatus.ACTIVE))
+def active_holds(buyer_key: str) -> list[Hold]:
+    return list(Hold.objects.filter(buyer_key=buyer_key, status=HoldStatus.ACTIVE))
 
 
 @pytest.mark.django_db
 def test_picking_again_releases_the_old_seats_and_holds_the_new_ones(screening):
-    old = factories.held(screening, "A1", "A2", session_key="me")
+    old = factories.held(screening, "A1", "A2", buyer_key="me")
     new = hold_replace(
         screening_id=screening.pk,
         seat_ids=factories.seats(screening.auditorium, "A2", "A3"),
-        session_key="me",
+        buyer_key="me",
     )
     old.refresh_from_db()
     assert old.status == HoldStatus.RELEASED
@@ -36,13 +36,13 @@ def test_picking_again_releases_the_old_seats_and_holds_the_new_ones(screening):
 
 @pytest.mark.django_db
 def test_when_the_new_seats_are_taken_the_buyer_keeps_the_old_ones(screening):
-    old = factories.held(screening, "B1", "B2", session_key="me")
-    factories.held(screening, "B5", session_key="someone-else")
+    old = factories.held(screening, "B1", "B2", buyer_key="me")
+    factories.held(screening, "B5", buyer_key="someone-else")
     with pytest.raises(errors.SeatUnavailable):
         hold_replace(
             screening_id=screening.pk,
             seat_ids=factories.seats(screening.auditorium, "B1", "B2", "B5"),
-            session_key="me",
+            buyer_key="me",
         )
     old.refresh_from_db()
     assert old.status == HoldStatus.ACTIVE
@@ -52,11 +52,11 @@ def test_when_the_new_seats_are_taken_the_buyer_keeps_the_old_ones(screening):
 
 @pytest.mark.django_db
 def test_asking_again_for_exactly_the_seats_held_answers_the_same_hold(screening):
-    old = factories.held(screening, "C1", "C2", session_key="me")
+    old = factories.held(screening, "C1", "C2", buyer_key="me")
     again = hold_replace(
         screening_id=screening.pk,
         seat_ids=factories.seats(screening.auditorium, "C2", "C1"),
-        session_key="me",
+        buyer_key="me",
     )
     assert again.pk == old.pk
     assert claimed_by(again) == set(factories.seats(screening.auditorium, "C1", "C2"))
@@ -64,8 +64,8 @@ def test_asking_again_for_exactly_the_seats_held_answers_the_same_hold(screening
 
 @pytest.mark.django_db
 def test_another_buyers_hold_is_left_alone(screening):
-    theirs = factories.held(screening, "D1", session_key="them")
-    hold_replace(screening_id=screening.pk, quantity=2, session_key="me")
+    theirs = factories.held(screening, "D1", buyer_key="them")
+    hold_replace(screening_id=screening.pk, quantity=2, buyer_key="me")
     theirs.refresh_from_db()
     assert theirs.status == HoldStatus.ACTIVE
 
@@ -73,18 +73,18 @@ def test_another_buyers_hold_is_left_alone(screening):
 @pytest.mark.django_db
 def test_a_hold_without_an_owner_is_refused(screening):
     with pytest.raises(errors.InvalidRequest):
-        hold_replace(screening_id=screening.pk, quantity=1, session_key="")
+        hold_replace(screening_id=screening.pk, quantity=1, buyer_key="")
 
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("by", ["seats", "best"])
 def test_a_double_click_ends_with_one_hold_of_the_seats_asked_for(screening, by):
-    factories.held(screening, "E1", "E2", session_key="clicker")
+    factories.held(screening, "E1", "E2", buyer_key="clicker")
     seats = factories.seats(screening.auditorium, "E5", "E6")
     ask = {"seat_ids": seats} if by == "seats" else {"quantity": 2}
 
     outcomes = run_many(
-        4, lambda _i: hold_replace(screening_id=screening.pk, session_key="clicker", **ask)
+        4, lambda _i: hold_replace(screening_id=screening.pk, buyer_key="clicker", **ask)
     )
 
     assert unexpected(outcomes) == []
@@ -94,5 +94,5 @@ def test_a_double_click_ends_with_one_hold_of_the_seats_asked_for(screening, by)
     assert len(claimed_by(live[0])) == 2
     if by == "seats":
         assert claimed_by(live[0]) == set(seats)
-    live_claims = SeatClaim.objects.filter(screening=screening, hold__session_key="clicker")
+    live_claims = SeatClaim.objects.filter(screening=screening, hold__buyer_key="clicker")
     assert live_claims.filter(hold__status=HoldStatus.ACTIVE).count() == 2

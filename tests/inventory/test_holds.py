@@ -124,15 +124,15 @@ def test_a_full_house_of_expired_holds_is_free_again_for_best_available(screenin
         hold_create(
             screening_id=screening.pk,
             seat_ids=[s.pk for s in screening.auditorium.seats.filter(y=y)],
-            session_key=f"row-{y}",
+            buyer_key=f"row-{y}",
         )
         for y in range(5)
     ]
     with pytest.raises(errors.NoSeatsTogether):
-        hold_create(screening_id=screening.pk, quantity=3, session_key="late")
+        hold_create(screening_id=screening.pk, quantity=3, buyer_key="late")
     for h in rows:
         expire(h)
-    chosen = hold_create(screening_id=screening.pk, quantity=3, session_key="late")
+    chosen = hold_create(screening_id=screening.pk, quantity=3, buyer_key="late")
     assert SeatClaim.objects.filter(hold=chosen).count() == 3
     assert len(live_claims(screening)) == 3
 
@@ -174,7 +174,7 @@ def test_a_hold_that_became_an_order_cannot_be_released(screening):
         customer_email="a@example.com",
         customer_name="A",
         tickets=[(c1, "adult")],
-        session_key=factories.BUYER,
+        buyer_key=factories.BUYER,
         actor="test",
     )
     with pytest.raises(errors.HoldNotActive):
@@ -249,7 +249,7 @@ def test_a_seat_of_another_auditorium_is_refused(screening):
     [foreign] = factories.seats(other_room, "A1")
     [mine] = factories.seats(screening.auditorium, "A1")
     with pytest.raises(errors.UnknownSeats) as exc:
-        hold_create(screening_id=screening.pk, seat_ids=[mine, foreign], session_key="s")
+        hold_create(screening_id=screening.pk, seat_ids=[mine, foreign], buyer_key="s")
     assert exc.value.details["seats"] == [foreign]
     assert_nothing_written()
 
@@ -257,7 +257,7 @@ def test_a_seat_of_another_auditorium_is_refused(screening):
 def test_a_seat_asked_for_twice_is_refused(screening):
     [a1] = factories.seats(screening.auditorium, "A1")
     with pytest.raises(errors.DuplicateSeats) as exc:
-        hold_create(screening_id=screening.pk, seat_ids=[a1, a1], session_key="s")
+        hold_create(screening_id=screening.pk, seat_ids=[a1, a1], buyer_key="s")
     assert exc.value.details["seats"] == [a1]
     assert_nothing_written()
 
@@ -266,30 +266,30 @@ def test_more_seats_than_one_order_may_have_are_refused(screening):
     limit = settings.MARQUEE["MAX_SEATS_PER_ORDER"]
     seat_ids = [s.pk for s in screening.auditorium.seats.all()][: limit + 1]
     with pytest.raises(errors.TooManySeats) as exc:
-        hold_create(screening_id=screening.pk, seat_ids=seat_ids, session_key="s")
+        hold_create(screening_id=screening.pk, seat_ids=seat_ids, buyer_key="s")
     assert exc.value.details == {"limit": limit, "requested": limit + 1}
     with pytest.raises(errors.TooManySeats):
-        hold_create(screening_id=screening.pk, quantity=limit + 1, session_key="s")
+        hold_create(screening_id=screening.pk, quantity=limit + 1, buyer_key="s")
     assert_nothing_written()
 
 
 def test_exactly_the_limit_is_allowed(screening):
     limit = settings.MARQUEE["MAX_SEATS_PER_ORDER"]
     seat_ids = [s.pk for s in screening.auditorium.seats.all()][:limit]
-    h = hold_create(screening_id=screening.pk, seat_ids=seat_ids, session_key="s")
+    h = hold_create(screening_id=screening.pk, seat_ids=seat_ids, buyer_key="s")
     assert SeatClaim.objects.filter(hold=h).count() == limit
 
 
 @pytest.mark.parametrize("request_", [{"seat_ids": []}, {"quantity": 0}, {}])
 def test_asking_for_no_seat_is_refused(screening, request_):
     with pytest.raises(errors.InvalidRequest):
-        hold_create(screening_id=screening.pk, session_key="s", **request_)
+        hold_create(screening_id=screening.pk, buyer_key="s", **request_)
     assert_nothing_written()
 
 
 def test_an_unknown_screening_is_refused(screening):
     with pytest.raises(errors.ScreeningNotFound):
-        hold_create(screening_id=screening.pk + 1000, quantity=1, session_key="s")
+        hold_create(screening_id=screening.pk + 1000, quantity=1, buyer_key="s")
     assert_nothing_written()
 
 
@@ -311,7 +311,7 @@ def test_a_screening_not_on_sale_is_refused(auditorium, change, reason):
     [a1] = factories.seats(auditorium, "A1")
     for request_ in ({"seat_ids": [a1]}, {"quantity": 2}):
         with pytest.raises(errors.ScreeningNotOnSale) as exc:
-            hold_create(screening_id=screening.pk, session_key="s", **request_)
+            hold_create(screening_id=screening.pk, buyer_key="s", **request_)
         assert exc.value.details["reason"] == reason
     assert_nothing_written()
 
@@ -320,7 +320,7 @@ def test_a_screening_not_on_sale_is_refused(auditorium, change, reason):
 
 
 def test_best_available_holds_seats_together_in_the_sweet_spot(screening):
-    h = hold_create(screening_id=screening.pk, quantity=4, session_key="s")
+    h = hold_create(screening_id=screening.pk, quantity=4, buyer_key="s")
     seats = Seat.objects.filter(pk__in=SeatClaim.objects.filter(hold=h).values("seat_id"))
     assert {s.y for s in seats} == {3}  # rows 0-4: two thirds back is y 2.67, row D
     xs = sorted(s.x for s in seats)
@@ -335,11 +335,11 @@ def test_best_available_with_no_room_together_is_refused_and_writes_nothing(scre
         hold_create(  # one buyer each: a buyer holds at most 10 seats of a screening
             screening_id=screening.pk,
             seat_ids=checkerboard[start : start + 10],
-            session_key=f"s{start}",
+            buyer_key=f"s{start}",
         )
     holds, claims = Hold.objects.count(), SeatClaim.objects.count()
     with pytest.raises(errors.NoSeatsTogether) as exc:
-        hold_create(screening_id=screening.pk, quantity=2, session_key="t")
+        hold_create(screening_id=screening.pk, quantity=2, buyer_key="t")
     assert exc.value.details == {"requested": 2}
     assert (Hold.objects.count(), SeatClaim.objects.count()) == (holds, claims)
 
@@ -348,5 +348,5 @@ def test_best_available_never_hands_out_wheelchair_or_couple_seats(screening):
     room = screening.auditorium
     ordinary = {s.pk for s in room.seats.filter(y=0)}
     Seat.objects.filter(auditorium=room).exclude(y=0).update(seat_type=SeatType.WHEELCHAIR)
-    h = hold_create(screening_id=screening.pk, quantity=2, session_key="s")
+    h = hold_create(screening_id=screening.pk, quantity=2, buyer_key="s")
     assert set(SeatClaim.objects.filter(hold=h).values_list("seat_id", flat=True)) <= ordinary

@@ -40,7 +40,7 @@ def order(screening, *labels: str, session: str = "payer") -> Order:
         customer_email="p@example.com",
         customer_name="P",
         tickets=[(seat, "adult") for seat in factories.seats(screening.auditorium, *labels)],
-        session_key=session,
+        buyer_key=session,
         actor="test",
     )
 
@@ -146,7 +146,7 @@ def test_a_sweep_running_during_new_holds_never_takes_a_live_holds_seats(screeni
                     hold_create(
                         screening_id=screening.pk,
                         seat_ids=dead_seats[start : start + size],
-                        session_key=f"new-{i}",
+                        buyer_key=f"new-{i}",
                     )
                 )
             return mine
@@ -205,7 +205,7 @@ def test_a_new_hold_on_a_dead_claim_the_sweep_is_deleting_waits_and_wins(screeni
 
     outcomes = run_concurrently(
         [lambda: sweep(batch_size=1)]
-        + [lambda: hold_create(screening_id=screening.pk, seat_ids=seats, session_key="n")] * 3
+        + [lambda: hold_create(screening_id=screening.pk, seat_ids=seats, buyer_key="n")] * 3
     )
 
     assert unexpected(outcomes, errors.SeatUnavailable) == []
@@ -244,7 +244,7 @@ def test_a_hold_becoming_an_order_as_the_sweep_closes_dead_holds_stays_ordered(
             customer_email="b@example.com",
             customer_name="B",
             tickets=[(s, "adult") for s in seats],
-            session_key="buyer",
+            buyer_key="buyer",
             actor="test",
         )
 

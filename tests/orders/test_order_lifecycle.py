@@ -46,7 +46,7 @@ def create(
         customer_email="ada@example.com",
         customer_name="Ada",
         tickets=tickets,
-        session_key=session,
+        buyer_key=session,
         actor=actor,
         **kw,
     )

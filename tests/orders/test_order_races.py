@@ -37,7 +37,7 @@ def create(h: Hold, seat_ids, session: str) -> Order:
         customer_email="ada@example.com",
         customer_name="Ada",
         tickets=[(s, "adult") for s in seat_ids],
-        session_key=session,
+        buyer_key=session,
         actor="test",
     )
 

@@ -25,7 +25,7 @@ def test_an_order_cannot_be_made_from_a_hold_once_its_screening_is_cancelled(scr
             customer_email="a@example.com",
             customer_name="A",
             tickets=[(factories.seats(screening.auditorium, "A1")[0], "adult")],
-            session_key="factory-session",
+            buyer_key="factory-session",
             actor="test",
         )
     assert not Order.objects.exists()
@@ -53,7 +53,7 @@ def test_a_hold_never_outlives_the_end_of_sales(auditorium):
         customer_email="a@example.com",
         customer_name="A",
         tickets=[(factories.seats(auditorium, "A1")[0], "adult")],
-        session_key="factory-session",
+        buyer_key="factory-session",
         actor="test",
     )
     assert order.expires_at <= soon.starts_at

@@ -56,7 +56,7 @@ def test_a_whole_order_refund_gives_everything_back_and_frees_the_seats(screenin
     again = hold_create(
         screening_id=screening.pk,
         seat_ids=factories.seats(screening.auditorium, "A1", "A2"),
-        session_key="next-buyer",
+        buyer_key="next-buyer",
     )
     assert sorted(again.seat_ids) == sorted(factories.seats(screening.auditorium, "A1", "A2"))
 

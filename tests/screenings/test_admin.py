@@ -47,9 +47,9 @@ def add_batch() -> dict:
     ScreeningPrice.objects.create(
         screening=shows[0], ticket_type=cinema.ticket_types.first(), price=1500
     )
-    factories.held(shows[0], "A1", session_key="browser-1")
-    pending = factories.pending_order(shows[0], "B1", "B2", session_key="browser-2")
-    paid = factories.pending_order(shows[1], "C1", session_key="browser-3")
+    factories.held(shows[0], "A1", buyer_key="browser-1")
+    pending = factories.pending_order(shows[0], "B1", "B2", buyer_key="browser-2")
+    paid = factories.pending_order(shows[1], "C1", buyer_key="browser-3")
     order_mark_paid(order_id=paid.pk, actor="test")  # writes an outbox message too
     partner, _ = factories.partner_with_key()
     IdempotencyRecord.objects.create(

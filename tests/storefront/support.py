@@ -68,7 +68,7 @@ def fill(screening: Screening, labels: list[str]) -> None:
         hold_create(
             screening_id=screening.pk,
             seat_ids=factories.seats(screening.auditorium, *labels[i : i + 10]),
-            session_key=f"other-buyer-{i}",
+            buyer_key=f"other-buyer-{i}",
         )
 
 

@@ -40,14 +40,14 @@ def order_for(screening, label: str, user):
     hold = hold_create(
         screening_id=screening.pk,
         seat_ids=factories.seats(screening.auditorium, label),
-        session_key=key,
+        buyer_key=key,
     )
     return order_create(
         hold_id=hold.pk,
         customer_email=user.email,
         customer_name=user.first_name,
         tickets=[(hold.seat_ids[0], "adult")],
-        session_key=key,
+        buyer_key=key,
         user=user,
         actor="test",
     )

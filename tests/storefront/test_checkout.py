@@ -100,7 +100,7 @@ def test_ticket_types_chosen_on_the_map_are_preselected(client, screening):
 
 
 def test_someone_elses_hold_is_not_found(client, screening):
-    theirs = factories.held(screening, "A1", session_key="another-buyer")
+    theirs = factories.held(screening, "A1", buyer_key="another-buyer")
 
     assert client.get(f"/checkout/{theirs.pk}/").status_code == 404
     assert client.post(f"/checkout/{theirs.pk}/", details(theirs)).status_code == 404

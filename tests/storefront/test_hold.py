@@ -28,7 +28,7 @@ def test_holding_ticked_seats_redirects_to_the_checkout_of_a_hold_on_exactly_tho
     assert response.status_code == 302
     [hold] = Hold.objects.filter(screening=screening)
     assert response["Location"] == f"/checkout/{hold.pk}/"
-    assert hold.session_key == buyer_key(client)
+    assert hold.buyer_key == buyer_key(client)
     assert claimed(hold) == set(factories.seats(screening.auditorium, "C4", "C5"))
 
 
@@ -44,7 +44,7 @@ def test_holding_the_best_n_seats_together_redirects_to_checkout(client, screeni
 
 
 def test_a_seat_taken_by_another_buyer_is_refused_with_its_label(client, screening):
-    factories.held(screening, "D7", session_key="another-buyer")
+    factories.held(screening, "D7", buyer_key="another-buyer")
     d7, d8 = factories.seats(screening.auditorium, "D7", "D8")
 
     response = hold_seats(client, screening, "D7", "D8")
@@ -57,11 +57,11 @@ def test_a_seat_taken_by_another_buyer_is_refused_with_its_label(client, screeni
     assert " disabled" in seat_input(response, d7)
     assert " checked" not in seat_input(response, d7)
     assert " checked" in seat_input(response, d8)  # still chosen: pick one more and go
-    assert not Hold.objects.filter(screening=screening).exclude(session_key="another-buyer")
+    assert not Hold.objects.filter(screening=screening).exclude(buyer_key="another-buyer")
 
 
 def test_two_taken_seats_are_named_together(client, screening):
-    factories.held(screening, "A1", "A2", session_key="another-buyer")
+    factories.held(screening, "A1", "A2", buyer_key="another-buyer")
 
     response = hold_seats(client, screening, "A1", "A2", "A3")
 
@@ -126,7 +126,7 @@ def test_holding_on_another_screening_keeps_the_first_hold(client, screening, au
 
 def test_when_the_new_choice_is_refused_the_seats_held_before_stay_held(client, screening):
     first = held_by(client, screening, "B1", "B2")
-    factories.held(screening, "B5", session_key="another-buyer")
+    factories.held(screening, "B5", buyer_key="another-buyer")
 
     response = hold_seats(client, screening, "B4", "B5")
 
@@ -174,7 +174,7 @@ def test_a_cancelled_screening_refuses_holds_with_409(client, screening):
 def test_best_seats_together_when_no_block_is_left_is_a_409(client, cinema):
     room = factories.auditorium(cinema, rows=1, per_row=4)
     screening = factories.screening(room)
-    factories.held(screening, "A2", session_key="another-buyer")
+    factories.held(screening, "A2", buyer_key="another-buyer")
 
     response = client.post(f"/screenings/{screening.pk}/hold/", {"mode": "best", "quantity": "3"})
 
@@ -231,7 +231,7 @@ def test_holding_needs_a_post(client, screening):
 
 def test_the_seat_map_shows_my_held_seats_ticked_and_offers_to_carry_on(client, screening):
     hold = held_by(client, screening, "E1", "E2")
-    factories.held(screening, "E5", session_key="another-buyer")
+    factories.held(screening, "E5", buyer_key="another-buyer")
     e1, e5, e6 = factories.seats(screening.auditorium, "E1", "E5", "E6")
 
     page = client.get(f"/screenings/{screening.pk}/")
@@ -272,7 +272,7 @@ def test_the_page_that_answers_a_refused_hold_points_language_and_sign_in_at_the
 ):
     from tests.storefront.support import seat_id
 
-    factories.held(screening, "A1", session_key="someone-else")
+    factories.held(screening, "A1", buyer_key="someone-else")
     response = client.post(
         f"/screenings/{screening.pk}/hold/", {"mode": "seats", "seat": [seat_id(screening, "A1")]}
     )

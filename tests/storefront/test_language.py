@@ -56,7 +56,7 @@ def test_a_refused_seat_is_explained_in_the_buyers_language(client, screening):
     from tests import factories
     from tests.storefront.support import hold_seats
 
-    factories.held(screening, "D7", session_key="another-buyer")
+    factories.held(screening, "D7", buyer_key="another-buyer")
     client.cookies["django_language"] = "fr"
 
     response = hold_seats(client, screening, "D7")

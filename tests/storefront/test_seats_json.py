@@ -30,7 +30,7 @@ def statuses(client, screening) -> dict[str, str]:
 def test_the_seats_endpoint_gives_each_seats_live_status(client, screening):
     from ticketing.screenings.models import Seat
 
-    factories.held(screening, "A1", session_key="another-buyer")
+    factories.held(screening, "A1", buyer_key="another-buyer")
     flow.paid(screening, "A2")
     Seat.objects.filter(auditorium=screening.auditorium, row_label="A", number=3).update(
         is_sellable=False

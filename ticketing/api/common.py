@@ -41,7 +41,7 @@ def owner(request) -> dict:
     partner = getattr(request.user, "partner", None)
     if partner is not None:
         return {"partner": partner}
-    return {"session_key": buyers.browser_key(request)}
+    return {"buyer_key": buyers.browser_key(request)}
 
 
 def actor(request) -> str:

@@ -103,8 +103,8 @@ def client_network(ip: str | None) -> str:
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
 
-def _owner_fields(partner, session_key: str, client_ip: str | None = None) -> dict:
-    owner = {"partner": partner, "session_key": session_key or ""}
+def _owner_fields(partner, buyer_key: str, client_ip: str | None = None) -> dict:
+    owner = {"partner": partner, "buyer_key": buyer_key or ""}
     if partner is None:
         owner["client_network"] = client_network(client_ip)
     return owner
@@ -119,7 +119,7 @@ def _take_buyer_turns(screening_id: int, owner: dict) -> None:
     buyer first, then network, then (best available) the screening: no two orders of locks."""
     if owner["partner"] is not None:
         return
-    _one_at_a_time(screening_id, owner["session_key"])
+    _one_at_a_time(screening_id, owner["buyer_key"])
     if owner["client_network"]:
         _lock(NETWORK_LOCK, f"{screening_id}:{owner['client_network']}")
 
@@ -130,7 +130,7 @@ def _check_hold_limits(screening_id: int, owner: dict, adding: int, now: datetim
     if owner["partner"] is not None:
         return  # partners sell to many buyers: their keys have rate limits and allocations
     cfg = settings.MARQUEE
-    scopes = [("buyer", {"session_key": owner["session_key"]}, cfg["HOLD_LIMIT_PER_BUYER"])]
+    scopes = [("buyer", {"buyer_key": owner["buyer_key"]}, cfg["HOLD_LIMIT_PER_BUYER"])]
     if owner["client_network"]:
         scopes.append(
             (
@@ -181,7 +181,7 @@ def hold_create(
     seat_ids: list[int] | None = None,
     quantity: int | None = None,
     partner=None,
-    session_key: str = "",
+    buyer_key: str = "",
     client_ip: str | None = None,
 ) -> Hold:
     """Hold the given seats, or the best `quantity` seats together, for the cinema's hold time.
@@ -190,7 +190,7 @@ def hold_create(
     once, and their client network at most `HOLD_LIMIT_PER_NETWORK` (`client_ip`)."""
     now = timezone.now()
     screening = _screening_for_sale(screening_id, now)
-    owner = _owner_fields(partner, session_key, client_ip)
+    owner = _owner_fields(partner, buyer_key, client_ip)
     if seat_ids is not None:
         if not seat_ids:
             raise errors.InvalidRequest("Name at least one seat.", field="seats")
@@ -248,14 +248,14 @@ def _take_turn(screening_id: int) -> None:
         )
 
 
-def hold_get(*, hold_id, partner=None, session_key: str = "") -> Hold:
+def hold_get(*, hold_id, partner=None, buyer_key: str = "") -> Hold:
     """A hold, only to its owner: a partner sees its own holds, a browser those of its session."""
     qs = Hold.objects.select_related("screening__auditorium__cinema", "screening__film")
     try:
         hold = qs.get(pk=hold_id)
     except (Hold.DoesNotExist, ValueError, TypeError, ValidationError):
         raise errors.HoldNotFound(hold=str(hold_id)) from None
-    hold_check_owner(hold, partner=partner, session_key=session_key)
+    hold_check_owner(hold, partner=partner, buyer_key=buyer_key)
     return hold
 
 
@@ -272,12 +272,12 @@ def hold_lock(hold_id) -> Hold:
         raise errors.HoldNotFound(hold=str(hold_id)) from None
 
 
-def hold_check_owner(hold: Hold, *, partner=None, session_key: str = "") -> None:
+def hold_check_owner(hold: Hold, *, partner=None, buyer_key: str = "") -> None:
     """Another buyer's hold is answered as not found: its existence is not theirs to learn."""
     if partner is not None:
         if hold.partner_id != partner.pk:
             raise errors.HoldNotFound(hold=str(hold.pk))
-    elif not session_key or hold.session_key != session_key:
+    elif not buyer_key or hold.buyer_key != buyer_key:
         raise errors.HoldNotFound(hold=str(hold.pk))
 
 
@@ -319,17 +319,17 @@ def hold_replace(
     seat_ids: list[int] | None = None,
     quantity: int | None = None,
     partner=None,
-    session_key: str = "",
+    buyer_key: str = "",
     client_ip: str | None = None,
 ) -> Hold:
     """Hold anew for a buyer who chooses again, giving back what they hold on the screening, in
     one transaction: the new seats (which may include the old ones) or, if they cannot be had,
     the old ones kept. Never both, never neither. The buyer's requests take turns, so a double
     click ends with one hold; asking again for exactly the seats held answers the same hold."""
-    if partner is None and not session_key:
-        raise errors.InvalidRequest("A hold needs an owner.", field="session_key")
+    if partner is None and not buyer_key:
+        raise errors.InvalidRequest("A hold needs an owner.", field="buyer_key")
     with transaction.atomic():
-        _one_at_a_time(screening_id, f"p{partner.pk}" if partner else session_key)
+        _one_at_a_time(screening_id, f"p{partner.pk}" if partner else buyer_key)
         live = list(
             Hold.objects.select_for_update()
             .filter(
@@ -337,7 +337,7 @@ def hold_replace(
                 status=HoldStatus.ACTIVE,
                 expires_at__gt=timezone.now(),
                 partner=partner,
-                session_key=session_key or "",
+                buyer_key=buyer_key or "",
             )
             .order_by("created_at")
         )
@@ -354,7 +354,7 @@ def hold_replace(
             seat_ids=seat_ids,
             quantity=quantity,
             partner=partner,
-            session_key=session_key,
+            buyer_key=buyer_key,
             client_ip=client_ip,
         )
 

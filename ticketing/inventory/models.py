@@ -29,7 +29,12 @@ class Hold(models.Model):
     partner = models.ForeignKey(
         "partners.Partner", null=True, blank=True, on_delete=models.PROTECT, related_name="holds"
     )
-    session_key = models.CharField(max_length=64, blank=True, db_index=True)
+    buyer_key = models.CharField(
+        max_length=64,
+        blank=True,
+        db_index=True,
+        help_text="A browser buyer's hashed token (ticketing/buyers.py), not the session key.",
+    )
     client_network = models.CharField(
         max_length=43,
         blank=True,

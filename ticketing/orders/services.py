@@ -78,7 +78,7 @@ def order_create(
     customer_name: str,
     tickets: list[tuple[int, int | str]],
     partner=None,
-    session_key: str = "",
+    buyer_key: str = "",
     promo_code: str = "",
     language: str = "en",
     user=None,
@@ -91,7 +91,7 @@ def order_create(
     """
     now = timezone.now()
     hold = hold_lock(hold_id)
-    hold_check_owner(hold, partner=partner, session_key=session_key)
+    hold_check_owner(hold, partner=partner, buyer_key=buyer_key)
     if hold.status == HoldStatus.ORDERED:
         raise errors.HoldNotActive(hold=str(hold.pk), status=hold.status, order=_order_of(hold))
     if hold.status != HoldStatus.ACTIVE or hold.expires_at <= now:
@@ -189,7 +189,7 @@ def _order_of(hold: Hold) -> str | None:
     return str(order_id) if order_id else None
 
 
-def order_get(*, order_id, partner=None, session_key: str = "", staff: bool = False) -> Order:
+def order_get(*, order_id, partner=None, buyer_key: str = "", staff: bool = False) -> Order:
     """An order, only to whoever may see it: its partner, the browser session that held its
     seats, or staff."""
     try:
@@ -204,7 +204,7 @@ def order_get(*, order_id, partner=None, session_key: str = "", staff: bool = Fa
         return order
     if partner is not None and order.partner_id == partner.pk:
         return order
-    if partner is None and session_key and order.hold and order.hold.session_key == session_key:
+    if partner is None and buyer_key and order.hold and order.hold.buyer_key == buyer_key:
         return order
     raise errors.OrderNotFound(order=str(order_id))
 

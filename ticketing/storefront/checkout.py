@@ -102,7 +102,7 @@ def hold_seats(request: HttpRequest, pk: int) -> HttpResponse:
             screening_id=screening.pk,
             seat_ids=seat_ids,
             quantity=quantity,
-            session_key=key,
+            buyer_key=key,
             client_ip=client_address(request),
         )
     except errors.SeatUnavailable as exc:
@@ -145,7 +145,7 @@ class CheckoutForm(forms.Form):
 
 def _owned_hold(request: HttpRequest, hold_id) -> Hold:
     try:
-        return holds.hold_get(hold_id=hold_id, session_key=buyers.browser_key(request))
+        return holds.hold_get(hold_id=hold_id, buyer_key=buyers.browser_key(request))
     except errors.HoldNotFound:
         raise Http404("No such hold.") from None
 
@@ -191,7 +191,7 @@ def checkout(request: HttpRequest, hold_id) -> HttpResponse:
                 customer_email=form.cleaned_data["email"],
                 customer_name=form.cleaned_data["name"],
                 tickets=form.tickets(),
-                session_key=buyers.browser_key(request),
+                buyer_key=buyers.browser_key(request),
                 language=translation.get_language() or "en",
                 user=user,
                 actor="buyer:web",

@@ -260,12 +260,12 @@ def price_list(screening: Screening) -> PriceList:
     )
 
 
-def live_hold_for(screening_id: int, session_key: str) -> Hold | None:
+def live_hold_for(screening_id: int, buyer_key: str) -> Hold | None:
     """This browser's live hold on the screening, if it has one (to offer to carry on)."""
     return (
         Hold.objects.filter(
             screening_id=screening_id,
-            session_key=session_key,
+            buyer_key=buyer_key,
             status=HoldStatus.ACTIVE,
             expires_at__gt=timezone.now(),
         )

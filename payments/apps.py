@@ -7,4 +7,5 @@ class PaymentsConfig(AppConfig):
     verbose_name = "Payments"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401 - registers the deploy checks
+        # The deploy checks, and the outbox handlers (the sandbox's webhook delivery).
+        from . import checks, tasks  # noqa: F401

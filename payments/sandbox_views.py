@@ -1,29 +1,30 @@
 """The sandbox provider's hosted payment page (TEST MODE, no real money).
 
 It plays the outside provider: it takes a documented test card, reports the outcome to our
-webhook endpoint as a signed event (queued on commit, delivered by a Celery task over HTTP) and
-sends the buyer back to the return URL. It never marks anything paid itself and writes nothing to
-the database: its state is the signed token in its URL plus a read of the Payment row.
+webhook endpoint as a signed event (an outbox message, delivered after commit by the worker over
+HTTP) and sends the buyer back to the return URL. It never marks anything paid itself; the one
+row it writes is that outbox message. Its state is the signed token in its URL plus a read of
+the Payment row.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
-from functools import partial
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django import forms
 from django.core import signing as django_signing
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from ticketing.money import amount_with_code
+from ticketing.outbox.services import message_add
+from ticketing.outbox.topics import SANDBOX_WEBHOOK_TOPIC
 
-from . import tasks
 from .models import Payment, PaymentStatus
 from .providers import sandbox
 
@@ -149,6 +150,8 @@ def _load(request: HttpRequest, ref: str, token: str | None, *, challenge: bool 
 
 
 def _send(state: dict, event_type: str, failure_reason: str = "") -> None:
+    """The card's outcome, as the event a provider would send: an outbox message, delivered
+    after commit by `tasks.sandbox_deliver_webhook`, kept until it is."""
     body = sandbox.event_body(
         event_type=event_type,
         provider_ref=state["ref"],
@@ -156,7 +159,12 @@ def _send(state: dict, event_type: str, failure_reason: str = "") -> None:
         currency=state["currency"],
         failure_reason=failure_reason,
     )
-    transaction.on_commit(partial(tasks.sandbox_deliver_webhook.delay, body))
+    event_id = json.loads(body)["id"]
+    message_add(
+        topic=SANDBOX_WEBHOOK_TOPIC,
+        dedupe_key=f"{SANDBOX_WEBHOOK_TOPIC}:{event_id}",
+        payload={"body": body},
+    )
 
 
 def _page_context(state: dict, **extra) -> dict:

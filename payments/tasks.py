@@ -1,5 +1,11 @@
-"""Payment tasks. The sandbox provider's webhook delivery lives here: it POSTs a signed event to
-our own webhook endpoint over HTTP, exactly as an outside provider would."""
+"""Payments' work in the worker, as outbox handlers: the sandbox provider's webhook delivery.
+
+The sandbox POSTs a signed event to our own webhook endpoint over HTTP, exactly as an outside
+provider would. The event is an outbox message written in the transaction of the card's
+outcome, so a broker that is down delays it (the relay queues it again) but never loses it,
+and a connection error or a 5xx is tried again with the outbox's backoff. A 4xx is the
+receiver's final answer: logged, not retried.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +13,14 @@ import logging
 import urllib.error
 import urllib.request
 
-from celery import shared_task
+from ticketing.outbox.services import handler
+from ticketing.outbox.topics import SANDBOX_WEBHOOK_TOPIC
 
 from . import signing
 
 log = logging.getLogger(__name__)
 
 DELIVERY_TIMEOUT = 10  # seconds
-DELIVERY_MAX_RETRIES = 5
 
 
 class DeliveryFailed(Exception):
@@ -36,20 +42,14 @@ def _http_post(url: str, body: bytes, headers: dict[str, str], timeout: float) -
         return exc.code
 
 
-@shared_task(
-    bind=True,
-    ignore_result=True,
-    acks_late=True,
-    max_retries=DELIVERY_MAX_RETRIES,
-    soft_time_limit=60,
-    time_limit=90,
-)
-def sandbox_deliver_webhook(self, body_json: str) -> int:
-    """Sign `body_json` now (a fresh timestamp on each try, as real providers do) and POST it to
-    our sandbox webhook endpoint. Retries with backoff on connection errors and 5xx; a 4xx is
-    the receiver's final answer and is only logged."""
+@handler(SANDBOX_WEBHOOK_TOPIC)
+def sandbox_deliver_webhook(payload: dict) -> int:
+    """Sign the event now (a fresh timestamp on each try, as real providers do) and POST it to
+    our sandbox webhook endpoint. Raises DeliveryFailed on a connection error or a 5xx, so the
+    outbox tries again later; a 4xx is only logged."""
     from .providers import sandbox
 
+    body_json = payload["body"]
     body = body_json.encode()
     url = sandbox.webhook_url()
     headers = {
@@ -60,11 +60,11 @@ def sandbox_deliver_webhook(self, body_json: str) -> int:
     try:
         status = _http_post(url, body, headers, DELIVERY_TIMEOUT)
     except OSError as exc:
-        log.warning("sandbox webhook to %s failed: %s (try %s)", url, exc, self.request.retries + 1)
-        raise self.retry(exc=DeliveryFailed(str(exc)), countdown=2**self.request.retries) from exc
+        log.warning("sandbox webhook to %s failed: %s", url, exc)
+        raise DeliveryFailed(str(exc)) from exc
     if status >= 500:
-        log.warning("sandbox webhook to %s got %s (try %s)", url, status, self.request.retries + 1)
-        raise self.retry(exc=DeliveryFailed(f"HTTP {status}"), countdown=2**self.request.retries)
+        log.warning("sandbox webhook to %s got %s", url, status)
+        raise DeliveryFailed(f"HTTP {status}")
     if status >= 400:
         log.error("sandbox webhook to %s refused with %s: %s", url, status, body_json[:500])
     return status

@@ -2,8 +2,9 @@
 
 It behaves like a real provider. `start` hands back a reference and the URL of its hosted page;
 the page takes one of the documented test cards and reports the outcome to our webhook endpoint,
-signed with `payments.signing` (HMAC over "<timestamp>.<body>" in `Marquee-Signature`), from a
-Celery task. The order becomes paid only through that verified webhook, never from the page.
+signed with `payments.signing` (HMAC over "<timestamp>.<body>" in `Marquee-Signature`), by the
+worker through the outbox (`payments.tasks`), so a broker outage delays an event, never loses
+it. The order becomes paid only through that verified webhook, never from the page.
 
 No tables of its own: what the page needs (reference, amount, currency, order code, return URL)
 travels in a token signed with `django.core.signing` in the page's URL, and the Payment row with

@@ -1,7 +1,8 @@
 """The sandbox provider: hosted page, test cards, signed webhook deliveries, parse_webhook, refund.
 
 Only the sandbox's outbound HTTP (`payments.tasks._http_post`) is replaced, to record what would
-be POSTed to our webhook endpoint; everything else (page, form, Celery task, signing) is real.
+be POSTed to our webhook endpoint; everything else (page, form, outbox, Celery task, signing) is
+real.
 """
 
 from __future__ import annotations
@@ -290,10 +291,68 @@ def test_a_completed_payment_takes_no_more_cards(
     assert outbox == []
 
 
-# --- the delivery task ------------------------------------------------------------------------
+def test_a_webhook_the_broker_cannot_take_waits_in_the_outbox_and_the_relay_delivers_it(
+    client, payment, outbox, django_capture_on_commit_callbacks
+):
+    """The sandbox plays a provider, and a provider does not forget an event because our
+    broker was down for a moment: the event is written with the card's outcome, in the outbox."""
+    from datetime import timedelta
+
+    from ticketing.celery import app
+    from ticketing.outbox.models import MessageStatus, OutboxMessage
+    from ticketing.outbox.services import relay_pending
+
+    def use_broker(url: str) -> None:
+        app.conf.broker_url = url
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    real_broker = app.conf.broker_url
+    app.conf.task_always_eager = False
+    use_broker("redis://127.0.0.1:6399/0")  # nothing listens there
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                f"/payments/sandbox/{payment.provider_ref}/", card_form(payment, "4242424242424242")
+            )
+    finally:
+        app.conf.task_always_eager = True
+        use_broker(real_broker)
+
+    back_to_shop(response, payment)  # the buyer is not kept waiting
+    assert outbox == []
+    waiting = OutboxMessage.objects.get()
+    assert waiting.status == MessageStatus.PENDING
+
+    assert relay_pending(older_than=timedelta(0)) == 1  # the broker is back
+    assert delivered_event(outbox, payment)["type"] == "payment.succeeded"
+    assert OutboxMessage.objects.get().status == MessageStatus.SENT
 
 
-def test_delivery_retries_connection_errors_and_5xx_then_stops_on_success(monkeypatch):
+# --- the delivery, through the outbox ---------------------------------------------------------
+
+
+def _queued(body: str):
+    """The event as the hosted page leaves it: an outbox message for the worker to deliver."""
+    from ticketing.outbox.models import OutboxMessage
+    from ticketing.outbox.topics import SANDBOX_WEBHOOK_TOPIC
+
+    return OutboxMessage.objects.create(
+        topic=SANDBOX_WEBHOOK_TOPIC, dedupe_key="sandbox-test", payload={"body": body}
+    )
+
+
+def _deliver(message):
+    from ticketing.outbox.services import deliver
+
+    deliver(message.pk)
+    message.refresh_from_db()
+    return message
+
+
+def test_delivery_retries_connection_errors_and_5xx_then_stops_on_success(db, monkeypatch):
+    from ticketing.outbox.models import MessageStatus
+
     answers = [OSError("connection refused"), 503, 200]
     tries = []
 
@@ -308,12 +367,20 @@ def test_delivery_retries_connection_errors_and_5xx_then_stops_on_success(monkey
     body = event_body(
         event_type="payment.succeeded", provider_ref="sbx_pay_x", amount=100, currency="EUR"
     )
-    tasks.sandbox_deliver_webhook.apply(args=[body])
+    message = _queued(body)
+    assert _deliver(message).status == MessageStatus.PENDING  # the relay tries again
+    assert "DeliveryFailed" in message.last_error
+    assert _deliver(message).status == MessageStatus.PENDING
+    assert _deliver(message).status == MessageStatus.SENT
     assert len(tries) == 3
     assert answers == []
+    assert _deliver(message).status == MessageStatus.SENT and len(tries) == 3  # sent once
 
 
-def test_delivery_gives_up_after_five_retries(monkeypatch):
+def test_delivery_gives_up_after_the_outboxs_attempts_and_staff_see_it_failed(db, monkeypatch):
+    from ticketing.outbox.models import MessageStatus
+    from ticketing.outbox.services import MAX_ATTEMPTS
+
     tries = []
 
     def down(url, body, headers, timeout):
@@ -321,15 +388,19 @@ def test_delivery_gives_up_after_five_retries(monkeypatch):
         return 502
 
     monkeypatch.setattr(tasks, "_http_post", down)
-    result = tasks.sandbox_deliver_webhook.apply(args=["{}"])
-    assert len(tries) == 1 + 5
-    assert result.failed()
+    message = _queued("{}")
+    for _ in range(MAX_ATTEMPTS):
+        _deliver(message)
+    assert len(tries) == MAX_ATTEMPTS
+    assert message.status == MessageStatus.FAILED
 
 
-def test_a_4xx_is_final(monkeypatch):
+def test_a_4xx_is_final(db, monkeypatch):
+    from ticketing.outbox.models import MessageStatus
+
     tries = []
     monkeypatch.setattr(tasks, "_http_post", lambda *a: tries.append(1) or 400)
-    tasks.sandbox_deliver_webhook.apply(args=["{}"])
+    assert _deliver(_queued("{}")).status == MessageStatus.SENT
     assert len(tries) == 1
 
 

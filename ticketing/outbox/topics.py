@@ -15,3 +15,6 @@ AUTO_REFUNDED_TOPIC = "payment.refunded_seats_lost"
 
 DUPLICATE_REFUNDED_TOPIC = "payment.refunded_duplicate"
 """A second payment of a paid order was refunded: {"order_id", "amount", "currency", "payment_id", "refund_id", "reason"}."""
+
+SANDBOX_WEBHOOK_TOPIC = "payments.sandbox_webhook"
+"""The sandbox provider reports a card's outcome to our webhook endpoint: {"body" (the event's JSON)}."""

@@ -20,7 +20,9 @@ from django.utils.html import format_html
 
 from ticketing import errors
 from ticketing.flows import layouts as layout_flows
+from ticketing.flows import screenings as screening_flows
 from ticketing.money import format_money
+from ticketing.orders import services as orders
 
 from . import layouts, services
 from .models import (
@@ -29,6 +31,7 @@ from .models import (
     Film,
     Screening,
     ScreeningPrice,
+    ScreeningStatus,
     Seat,
     SeatType,
     SeatTypeSurcharge,
@@ -400,6 +403,25 @@ class ScreeningForm(forms.ModelForm):
             services.screening_check(screening=self.instance)
         except errors.ScreeningOverlap as refused:
             self.add_error(None, refused.message)
+        except errors.AuditoriumLocked as refused:
+            self.add_error("auditorium", refused.message)
+        if self.cancelling and orders.paid_count(screening_id=self.instance.pk):
+            paid = orders.paid_count(screening_id=self.instance.pk)
+            self.add_error(
+                "status",
+                f"{paid} paid order(s): cancelling would leave their buyers with tickets and no "
+                "refund. Refund them first (Orders, action 'Refund selected orders').",
+            )
+
+    @property
+    def cancelling(self) -> bool:
+        """Cancelling goes through flows.screening_cancel (holds released, unpaid orders
+        cancelled), never a bare status change."""
+        return (
+            bool(self.instance.pk)
+            and "status" in self.changed_data
+            and self.cleaned_data.get("status") == ScreeningStatus.CANCELLED
+        )
 
 
 class ScreeningPriceInline(admin.TabularInline):
@@ -470,7 +492,25 @@ class ScreeningAdmin(admin.ModelAdmin):
         return obj.is_on_sale()
 
     def save_model(self, request, obj, form, change):
-        services.screening_save(screening=obj)
+        if not form.cancelling:
+            services.screening_save(screening=obj)
+            return
+        obj.status = form.initial.get("status", ScreeningStatus.SCHEDULED)
+        services.screening_save(screening=obj)  # the other changes, then the cancellation
+        try:
+            done = screening_flows.screening_cancel(
+                screening_id=obj.pk, actor=f"user:{request.user.pk}", reason="cancelled by staff"
+            )
+        except errors.ScreeningHasPaidOrders as refused:
+            self.message_user(request, refused.message, messages.ERROR)
+            return
+        obj.status = ScreeningStatus.CANCELLED
+        self.message_user(
+            request,
+            f"Screening cancelled: {done.holds_released} hold(s) released, "
+            f"{done.orders_cancelled} unpaid order(s) cancelled.",
+            messages.SUCCESS,
+        )
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:

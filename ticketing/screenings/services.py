@@ -115,7 +115,9 @@ def layout_apply(*, auditorium: Auditorium, layout: Layout, seats: list[Seat]) -
 
 # ---- screenings ----------------------------------------------------------------------------
 def screening_save(*, screening: Screening) -> Screening:
-    """Save a new or changed screening; `ScreeningOverlap` if it would overlap another.
+    """Save a new or changed screening; `ScreeningOverlap` if it would overlap another,
+    `AuditoriumLocked` if it moves to another auditorium while seats of it are held or sold (the
+    trigger of inventory migration 0004 decides).
 
     `Screening.clean()` looks for an overlap with a query, which a screening saved a moment ago
     by someone else can overtake. The PostgreSQL exclusion constraint is what decides: its
@@ -125,6 +127,8 @@ def screening_save(*, screening: Screening) -> Screening:
         with transaction.atomic():
             screening.save()
     except IntegrityError as exc:
+        if db.refused_by(exc, db.AUDITORIUM_LOCKED):
+            raise errors.AuditoriumLocked(screening=screening.pk) from exc
         if not db.refused_by(exc, OVERLAP_CONSTRAINT):
             raise
         raise errors.ScreeningOverlap() from exc

@@ -18,6 +18,10 @@ PORT ?= 8000
 
 .PHONY: help setup run test lint fmt worker beat bench bench-pages migrate demo schema clean
 
+# Local commands run in development: with DJANGO_DEBUG off Marquee is production and refuses to
+# start without a secret key of its own (docs/operations.md, "Refusals").
+migrate demo run worker beat: export DJANGO_DEBUG ?= 1
+
 help:
 	@echo "make run     set up and serve on http://$(HOST):$(PORT) (SQLite unless DATABASE_URL/REDIS_URL)"
 	@echo "make test    set up and run the whole suite on PostgreSQL and Redis"

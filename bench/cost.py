@@ -165,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     n = args.n
     os.environ.update(
         {
+            **fixtures.PRODUCTION_SHAPE_ENV,
             "DJANGO_SETTINGS_MODULE": "ticketing.settings",
             "DATABASE_URL": args.database_url,
             "REDIS_URL": args.redis_url,

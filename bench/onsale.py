@@ -139,6 +139,7 @@ def redis_url(args: argparse.Namespace) -> str:
 
 def bench_env(args: argparse.Namespace) -> dict[str, str]:
     env = {
+        **fixtures.PRODUCTION_SHAPE_ENV,
         "DJANGO_SETTINGS_MODULE": "ticketing.settings",
         "DATABASE_URL": args.database_url,
         "REDIS_URL": redis_url(args),

@@ -46,6 +46,7 @@ def main(argv=None) -> int:
     fixtures.reset_database(args.database_url)
     fixtures.flush_redis(args.redis_url)
     os.environ.update(
+        **fixtures.PRODUCTION_SHAPE_ENV,
         DATABASE_URL=args.database_url,
         REDIS_URL=args.redis_url,
         CELERY_BROKER_URL="memory://",

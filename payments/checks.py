@@ -1,15 +1,19 @@
-"""System checks: a production site must not sell through the sandbox."""
+"""System checks: a production site must not sell through the sandbox.
+
+With DEBUG off a sandbox without its opt-in refuses to start at settings load, in every process
+(ticketing/security.py); these deploy checks remain the reminder `manage.py check --deploy`
+prints when it runs on purpose."""
 
 from django.conf import settings
 from django.core.checks import Warning, register
 
-DEFAULT_SANDBOX_SECRET = "sandbox-webhook-secret"  # noqa: S105 - the documented test default
+from ticketing.security import DEFAULT_SANDBOX_SECRET
 
 
 @register("payments", deploy=True)
 def sandbox_in_production(app_configs, **kwargs):
-    """`manage.py check --deploy` (and every start with DEBUG off) warns: the sandbox hands out
-    tickets for test card numbers, and its default webhook secret is public."""
+    """`manage.py check --deploy` warns: the sandbox hands out tickets for test card numbers,
+    and its default webhook secret is public."""
     conf = settings.MARQUEE_PAYMENTS
     if settings.DEBUG or "sandbox" not in conf["PROVIDERS"]:
         return []

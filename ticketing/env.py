@@ -1,8 +1,13 @@
-"""Typed reads of the environment, so settings.py stays a flat list of decisions."""
+"""Typed reads of the environment, so settings.py stays a flat list of decisions.
+
+A value that cannot be read as its type stops the start with the variable's name, instead of a
+bare `ValueError` from deep inside the settings."""
 
 from __future__ import annotations
 
 import os
+
+from django.core.exceptions import ImproperlyConfigured
 
 
 def env_str(name: str, default: str = "") -> str:
@@ -18,7 +23,12 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 def env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
-    return int(value) if value not in (None, "") else default
+    if value in (None, ""):
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
 
 
 def env_list(name: str, default: list[str]) -> list[str]:

@@ -10,17 +10,15 @@ from pathlib import Path
 
 import dj_database_url
 
+from . import security
 from .env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("MARQUEE_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
-SECRET_KEY = env_str("DJANGO_SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG and env_bool("MARQUEE_REQUIRE_SECRET_KEY", False):
-        raise RuntimeError("DJANGO_SECRET_KEY must be set in production")
-    SECRET_KEY = "insecure-development-key-change-me"  # noqa: S105 - embedded mode only
+# With DEBUG off a missing, published or weak key refuses to start (security.refuse_unsafe below).
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "") or (security.DEVELOPMENT_SECRET_KEY if DEBUG else "")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
@@ -201,10 +199,15 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_BEHIND_TLS_PROXY") else None
-)
-SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
+# --- HTTPS: on by default in production (docs/operations.md, "HTTPS") -------------------------
+HTTPS = env_bool("MARQUEE_HTTPS", not DEBUG)
+BEHIND_TLS_PROXY = env_bool("DJANGO_BEHIND_TLS_PROXY")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
+SECURE_SSL_REDIRECT = HTTPS
+# Probes and scrapers inside the network speak plain HTTP to the container.
+SECURE_REDIRECT_EXEMPT = [r"^(healthz|readyz|metrics)$"]
+SECURE_HSTS_SECONDS = env_int("MARQUEE_HSTS_SECONDS", 365 * 24 * 3600) if HTTPS else 0
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 # --- Marquee ----------------------------------------------------------------------------------
@@ -225,6 +228,11 @@ MARQUEE = {
     "ALMOST_FULL_RATIO": 0.8,
     # A retry with the same Idempotency-Key is answered from the record for this long.
     "IDEMPOTENCY_KEY_HOURS": env_int("MARQUEE_IDEMPOTENCY_KEY_HOURS", 24),
+    # How many proxies in front append to X-Forwarded-For: every rate limit counts by the
+    # address they vouch for (ticketing/client_ip.py). 0, the default, ignores the header.
+    "TRUSTED_PROXIES": security.trusted_proxies(
+        env_str("MARQUEE_NUM_PROXIES", "0"), behind_tls_proxy=BEHIND_TLS_PROXY
+    ),
 }
 
 # --- Payments -------------------------------------------------------------------------------
@@ -236,7 +244,10 @@ MARQUEE_PAYMENTS = {
     # Hosts besides SITE_URL's that a partner's return_url may name (".example.com": subdomains).
     "RETURN_HOSTS": env_list("MARQUEE_PAYMENT_RETURN_HOSTS", []),
     "SANDBOX_WEBHOOK_BASE_URL": env_str("MARQUEE_SANDBOX_WEBHOOK_BASE_URL", ""),
-    "SANDBOX_WEBHOOK_SECRET": env_str("MARQUEE_SANDBOX_WEBHOOK_SECRET", "sandbox-webhook-secret"),
+    "SANDBOX_WEBHOOK_SECRET": env_str("MARQUEE_SANDBOX_WEBHOOK_SECRET")
+    or security.DEFAULT_SANDBOX_SECRET,
+    # With DEBUG off the sandbox runs only when asked for by name (security.sandbox_problem).
+    "SANDBOX_IN_PRODUCTION": env_bool("MARQUEE_SANDBOX_IN_PRODUCTION", False),
     "WEBHOOK_TOLERANCE_SECONDS": env_int("MARQUEE_WEBHOOK_TOLERANCE_SECONDS", 300),
     "STRIPE_SECRET_KEY": env_str("STRIPE_SECRET_KEY", ""),
     "STRIPE_WEBHOOK_SECRET": env_str("STRIPE_WEBHOOK_SECRET", ""),
@@ -265,10 +276,13 @@ REST_FRAMEWORK = {
         "user": env_str("MARQUEE_THROTTLE_USER", "600/min"),
         # The storefront's forms that change something, per client address (see storefront/throttle.py).
         "storefront": env_str("MARQUEE_THROTTLE_STOREFRONT", "60/min"),
+        # /admin/login/ (ticketing/staff_login.py): sign-in attempts per client address, and
+        # failed ones per client address and per username.
+        "admin_login": env_str("MARQUEE_THROTTLE_ADMIN_LOGIN", "10/min"),
+        "admin_login_failed": env_str("MARQUEE_THROTTLE_ADMIN_LOGIN_FAILED", "10/hour"),
     },
-    # How many proxies in front set X-Forwarded-For; 0 trusts only REMOTE_ADDR, so a client
-    # cannot pick its own throttle identity.
-    "NUM_PROXIES": env_int("MARQUEE_NUM_PROXIES", 0),
+    # DRF's own reading of X-Forwarded-For, kept in step; ours is ticketing/client_ip.py.
+    "NUM_PROXIES": MARQUEE["TRUSTED_PROXIES"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "ticketing.api.errors.exception_handler",
@@ -288,6 +302,16 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
+
+# --- Refusals: with DEBUG off, unsafe settings stop every process here (docs/operations.md) ----
+security.refuse_unsafe(
+    debug=DEBUG,
+    secret_key=SECRET_KEY,
+    payment_providers=MARQUEE_PAYMENTS["PROVIDERS"],
+    sandbox_opted_in=MARQUEE_PAYMENTS["SANDBOX_IN_PRODUCTION"],
+    sandbox_webhook_secret=MARQUEE_PAYMENTS["SANDBOX_WEBHOOK_SECRET"],
+    rates=REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+)
 
 # --- Observability: logs, request id, error reporting, metrics, heartbeats -------------------
 # (ticketing/observability; docs/operations.md "Logs" to "Readiness")

@@ -43,3 +43,41 @@ def delete(key: str) -> None:
         cache.delete(key)
     except Exception as exc:
         _complain("delete", key, exc)
+
+
+def counter_add(key: str, ttl: int) -> int | None:
+    """Add one to a counter that lives `ttl` seconds; its new value, or None if the cache is away.
+
+    On Redis one INCR and one EXPIRE in one round trip; elsewhere add-then-incr."""
+    try:
+        backend = getattr(cache, "_cache", None)
+        if hasattr(backend, "get_client"):  # Django's RedisCache
+            full = cache.make_and_validate_key(key)
+            pipe = backend.get_client(full, write=True).pipeline(transaction=False)
+            pipe.incr(full)
+            pipe.expire(full, ttl)
+            count, _ = pipe.execute()
+            return int(count)
+        cache.add(key, 0, ttl)
+        try:
+            return cache.incr(key)
+        except ValueError:  # expired between add and incr: a fresh count
+            cache.set(key, 1, ttl)
+            return 1
+    except Exception as exc:
+        _complain("incr", key, exc)
+        return None
+
+
+def counter_get(key: str) -> int | None:
+    """A counter's value (0 if there is none), or None if the cache is away."""
+    try:
+        return int(cache.get(key) or 0)
+    except Exception as exc:
+        _complain("get", key, exc)
+        return None
+
+
+def full_key(key: str) -> str:
+    """The key as the cache stores it (prefix and version included); needs no connection."""
+    return cache.make_key(key)

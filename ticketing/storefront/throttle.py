@@ -1,7 +1,8 @@
 """A rate limit on the storefront's forms that change something (hold, checkout, pay, sign in,
 sign up), per client address: a script cannot hold a cinema's seats from fresh sessions in a
 loop, nor guess passwords at speed. Reading pages is not limited. The same fixed-window counter
-as the API's, so a Redis outage lets buyers through rather than stopping sales."""
+as the API's (ticketing/ratelimit.py). These posts take seats and check passwords, so with Redis
+down they are counted per process rather than let through."""
 
 from __future__ import annotations
 
@@ -12,19 +13,14 @@ from functools import wraps
 from django.shortcuts import render
 from rest_framework.throttling import SimpleRateThrottle
 
-from ticketing.api.throttling import _Degrading
+from ticketing.ratelimit import FixedWindowThrottle, RateFromSettings
 
 log = logging.getLogger(__name__)
 
 
-class StorefrontThrottle(_Degrading, SimpleRateThrottle):
+class StorefrontThrottle(RateFromSettings, FixedWindowThrottle, SimpleRateThrottle):
     scope = "storefront"
-
-    def get_rate(self):
-        # Read at each request, not at import: the rate is a setting like any other.
-        from rest_framework.settings import api_settings
-
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+    counts_without_cache = True
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

@@ -81,7 +81,7 @@ def payment_start(*, order_id, provider_name: str | None = None, return_url: str
     a payment. Starting again (a declined card, a new try) makes a new Payment; the order is
     paid by whichever succeeds first, the others are refunded if they succeed too.
     """
-    provider = _provider(provider_name or providers.enabled()[0])
+    provider = _provider(providers.name_for_start(provider_name))
     order = orders.order_lock(order_id)
     if order.effective_status != OrderStatus.PENDING_PAYMENT:
         raise errors.PaymentNotAllowed(

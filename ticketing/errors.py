@@ -119,6 +119,13 @@ class UnknownProvider(InvalidRequest):
     message = "No such payment provider is enabled."
 
 
+class ProviderNotAllowed(UnknownProvider):
+    """On a production site the sandbox pays only when it is the site's own provider."""
+
+    code = "provider_not_allowed"
+    message = "This payment provider cannot be chosen here; use the site's configured provider."
+
+
 class ProviderNotFound(NotFound):
     """A webhook for a provider that is not enabled here."""
 

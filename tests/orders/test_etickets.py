@@ -367,3 +367,18 @@ def test_a_french_buyer_gets_the_confirmation_in_french_with_translated_ticket_t
     assert f"Votre réservation est confirmée. Numéro de commande\u00a0: {order.code}" in text
     assert "Adulte" in text and "Adult " not in text
     assert "sous-titres\u00a0: espagnol" in text or "sous-titres : espagnol" in text
+
+
+def test_an_email_sent_twice_has_the_same_message_id(screening, mailoutbox):
+    """A worker that dies between sending and recording sends again (at least once); the same
+    Message-ID lets mail systems show the buyer one email (issue 9, hole 8)."""
+    from ticketing.orders.emails import confirmation_message
+
+    order = factories.pending_order(screening, "A1")
+    first = confirmation_message(order).message()["Message-ID"]
+    again = confirmation_message(order).message()["Message-ID"]
+    other = confirmation_message(factories.pending_order(screening, "A2", buyer_key="b2"))
+
+    assert first == again
+    assert first.startswith("<") and first.endswith(">")
+    assert other.message()["Message-ID"] != first

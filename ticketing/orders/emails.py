@@ -25,6 +25,8 @@ dedupe key naming the event (e.g. `order.refunded:<refund id>`).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from email.mime.image import MIMEImage
 from email.mime.text import MIMEText
@@ -148,7 +150,22 @@ def _ics_attachment(ics: str, filename: str) -> MIMEText:
     return part
 
 
-def _build(order: Order, subject: str, template: str, context: dict, **kwargs) -> RelatedEmail:
+def message_id(key: str) -> str:
+    """A Message-ID that is the same every time this email is sent: a worker that dies between
+    sending and recording it sends it again (at-least-once), and mail systems that see the same
+    Message-ID twice show one."""
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip("> ") or "marquee.invalid"
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{domain}>"
+
+
+def _payload_key(topic: str, payload: dict) -> str:
+    """An outbox message's topic and payload never change between its sends."""
+    return f"{topic}:{json.dumps(payload, sort_keys=True)}"
+
+
+def _build(
+    order: Order, subject: str, template: str, context: dict, *, key: str, **kwargs
+) -> RelatedEmail:
     text = render_to_string(f"emails/{template}.txt", context)
     html = render_to_string(f"emails/{template}.html", context)
     message = RelatedEmail(
@@ -156,7 +173,7 @@ def _build(order: Order, subject: str, template: str, context: dict, **kwargs) -
         text,
         settings.DEFAULT_FROM_EMAIL,
         [order.customer_email],
-        headers={"X-Marquee-Order": order.code},
+        headers={"X-Marquee-Order": order.code, "Message-ID": message_id(key)},
         **kwargs,
     )
     message.attach_alternative(html, "text/html")
@@ -175,7 +192,14 @@ def confirmation_message(order: Order) -> RelatedEmail:
             for t in order.tickets.all()
             if t.refunded_at is None
         ]
-        message = _build(order, subject, "order_confirmation", context, inline_parts=inline)
+        message = _build(
+            order,
+            subject,
+            "order_confirmation",
+            context,
+            key=f"{CONFIRMATION_TOPIC}:{order.pk}",
+            inline_parts=inline,
+        )
     message.attach(_ics_attachment(eticket.calendar_ics(order), f"marquee-{order.code}.ics"))
     return message
 
@@ -212,7 +236,13 @@ def refund_message(payload: dict) -> RelatedEmail:
             "code": order.code,
             "film": order.screening.film.title,
         }
-        return _build(order, subject, "order_refunded", context)
+        return _build(
+            order,
+            subject,
+            "order_refunded",
+            context,
+            key=_payload_key(REFUNDED_TOPIC, payload),
+        )
 
 
 @handler(REFUNDED_TOPIC)
@@ -228,7 +258,8 @@ def seats_lost_message(payload: dict) -> RelatedEmail:
         context = order_context(order)
         context["amount"] = format_money(payload["amount"], payload["currency"])
         subject = _("Your payment for order %(code)s has been refunded") % {"code": order.code}
-        return _build(order, subject, "seats_lost_refund", context)
+        key = _payload_key(AUTO_REFUNDED_TOPIC, payload)
+        return _build(order, subject, "seats_lost_refund", context, key=key)
 
 
 @handler(AUTO_REFUNDED_TOPIC)
@@ -248,7 +279,8 @@ def duplicate_refund_message(payload: dict) -> RelatedEmail:
         subject = _("A duplicate payment for order %(code)s has been refunded") % {
             "code": order.code
         }
-        return _build(order, subject, "duplicate_payment_refund", context)
+        key = _payload_key(DUPLICATE_REFUNDED_TOPIC, payload)
+        return _build(order, subject, "duplicate_payment_refund", context, key=key)
 
 
 @handler(DUPLICATE_REFUNDED_TOPIC)

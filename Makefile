@@ -7,6 +7,10 @@ VENV := .venv
 UV := $(TOOLS)/bin/uv
 PY := $(VENV)/bin/python
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+# Setup uses the machine's Python and never downloads one; CI syncs with UV_SYNC=--locked (a lock
+# that no longer matches pyproject.toml fails) instead of --frozen (the lock as it is).
+export UV_PYTHON_DOWNLOADS := never
+UV_SYNC ?= --frozen
 
 # The test suite runs on real PostgreSQL and Redis (override to point elsewhere).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/marquee
@@ -16,7 +20,7 @@ PYTEST_WORKERS ?= 2
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help setup run test lint fmt worker beat bench bench-pages migrate demo schema clean
+.PHONY: help setup run test lint fmt worker beat bench bench-pages migrate demo schema clean prod-smoke
 
 # Local commands run in development: with DJANGO_DEBUG off Marquee is production and refuses to
 # start without a secret key of its own (docs/operations.md, "Refusals").
@@ -25,6 +29,7 @@ migrate demo run worker beat: export DJANGO_DEBUG ?= 1
 help:
 	@echo "make run     set up and serve on http://$(HOST):$(PORT) (SQLite unless DATABASE_URL/REDIS_URL)"
 	@echo "make test    set up and run the whole suite on PostgreSQL and Redis"
+	@echo "make prod-smoke  the docker-compose shape run here (DEBUG off), a ticket bought through it"
 	@echo "make bench   the onsale rush benchmark (gunicorn, PostgreSQL, Redis)"
 	@echo "make bench-pages  server time and queries of the storefront pages"
 	@echo "make worker  a Celery worker;  make beat  the Celery beat scheduler"
@@ -35,7 +40,7 @@ $(UV):
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
 $(VENV)/.synced: $(UV) pyproject.toml uv.lock
-	$(UV) sync --frozen --quiet
+	$(UV) sync $(UV_SYNC) --python $(PYTHON) --quiet
 	@touch $@
 
 setup: $(VENV)/.synced
@@ -72,6 +77,10 @@ worker: setup
 
 beat: setup
 	$(VENV)/bin/celery -A ticketing beat --loglevel=INFO --schedule=var/celerybeat-schedule
+
+prod-smoke: setup
+	@bash scripts/services.sh
+	$(PY) scripts/prod_smoke.py
 
 bench: setup
 	@bash scripts/services.sh

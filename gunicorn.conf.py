@@ -33,19 +33,10 @@ import shutil
 import sys
 import tempfile
 
-# Before anything imports prometheus_client: its multiprocess mode is chosen at import, and the
-# workers, forked from this process, inherit the variable.
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="marquee-metrics-")
-    os.environ["MARQUEE_METRICS_DIR_TEMPORARY"] = os.environ["PROMETHEUS_MULTIPROC_DIR"]
-_METRICS_DIR = os.environ["PROMETHEUS_MULTIPROC_DIR"]
-# Still ours when this file is read again (a reload with SIGHUP).
-_METRICS_DIR_OWNED = os.environ.get("MARQUEE_METRICS_DIR_TEMPORARY") == _METRICS_DIR
-
 # The project's own modules, whichever directory gunicorn was started from.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ticketing.env import env_bool  # noqa: E402
-from ticketing.observability.logs import log_format, logging_config  # noqa: E402
+from ticketing.env import env_bool
+from ticketing.observability.logs import log_format, logging_config
 
 
 def _int(name: str, default: int) -> int:
@@ -99,10 +90,20 @@ if not control_socket_disable:
     control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
 
 
+# ---- metrics of all workers added up (ticketing/observability/metrics.py) ---------------------
+_TEMPORARY = "MARQUEE_METRICS_DIR_TEMPORARY"  # set when the directory is ours to remove
+
+
 def on_starting(server):
-    """Counts of a previous run must not be added to this one's."""
-    os.makedirs(_METRICS_DIR, exist_ok=True)
-    for path in glob.glob(os.path.join(_METRICS_DIR, "*.db")):
+    """Before any worker is forked (and so before the app, not preloaded, imports
+    prometheus_client, whose multiprocess mode is chosen at import): the directory where each
+    worker keeps its counts, emptied of a previous run's."""
+    metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not metrics_dir:
+        metrics_dir = tempfile.mkdtemp(prefix="marquee-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.environ[_TEMPORARY] = metrics_dir
+    os.makedirs(metrics_dir, exist_ok=True)
+    for path in glob.glob(os.path.join(metrics_dir, "*.db")):
         os.remove(path)
 
 
@@ -114,5 +115,6 @@ def child_exit(server, worker):
 
 
 def on_exit(server):
-    if _METRICS_DIR_OWNED:
-        shutil.rmtree(_METRICS_DIR, ignore_errors=True)
+    metrics_dir = os.environ.get(_TEMPORARY)
+    if metrics_dir and metrics_dir == os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -25,6 +25,8 @@ _in_beat = False
 
 def connect() -> None:
     signals.setup_logging.connect(_setup_logging, weak=False)
+    # Sooner still in a worker: its first warning (running as root) comes before setup_logging.
+    signals.celeryd_init.connect(_setup_logging, weak=False)
     signals.before_task_publish.connect(_carry_request_id, weak=False)
     signals.task_prerun.connect(_bind_request_id, weak=False)
     signals.beat_init.connect(_beat_started, weak=False)
@@ -34,10 +36,12 @@ def connect() -> None:
 
 
 def _setup_logging(**_) -> None:
-    """Celery would install its own handlers and format; use the project's instead."""
+    """Celery would install its own handlers and format; use the project's instead (and, as
+    Django does, Python's warnings as log records)."""
     from django.conf import settings
 
     logging.config.dictConfig(settings.LOGGING)
+    logging.captureWarnings(True)
 
 
 def _carry_request_id(headers=None, **_) -> None:

@@ -269,6 +269,7 @@ REST_FRAMEWORK = {
         "ticketing.api.throttling.AnonRateThrottle",
         "ticketing.api.throttling.PartnerRateThrottle",
         "ticketing.api.throttling.UserRateThrottle",
+        "ticketing.api.throttling.SessionBookingThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("MARQUEE_THROTTLE_ANON", "120/min"),

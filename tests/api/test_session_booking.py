@@ -68,3 +68,26 @@ def test_a_partner_key_still_holds_several_holds_on_one_screening(api, screening
         )
         assert answer.status_code == 201
     assert Hold.objects.filter(partner=api.partner, status=HoldStatus.ACTIVE).count() == 3
+
+
+def test_a_session_booking_through_the_api_has_the_storefronts_rate(
+    session_api, screening, settings
+):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "storefront": "3/min",
+            "user": "600/min",
+        },
+    }
+    seat = factories.seats(screening.auditorium, "E1")
+    answers = [
+        session_api.post(
+            "/api/v1/holds/", {"screening": screening.pk, "seats": seat}, format="json"
+        )
+        for _ in range(4)
+    ]
+    assert [a.status_code for a in answers][-1] == 429
+    assert answers[-1].json()["error"]["code"] == "throttled"
+    assert session_api.get(f"/api/v1/screenings/{screening.pk}/seats/").status_code == 200

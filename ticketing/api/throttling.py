@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from rest_framework import throttling
 
-from ticketing.ratelimit import FixedWindowThrottle
+from ticketing.ratelimit import FixedWindowThrottle, RateFromSettings
 
 # The routes whose posts take seats (ticketing/api/urls.py).
 SEAT_TAKING_ROUTES = frozenset({"hold-create"})
@@ -53,3 +53,27 @@ class UserRateThrottle(_ApiThrottle, throttling.SimpleRateThrottle):
         ):
             return None
         return self.cache_format % {"scope": self.scope, "ident": user.pk}
+
+
+# A browser session's posts that book (ticketing/api/urls.py).
+SESSION_BOOKING_ROUTES = frozenset({"hold-create", "order-create", "order-cancel"})
+
+
+class SessionBookingThrottle(RateFromSettings, _ApiThrottle, throttling.SimpleRateThrottle):
+    """A signed-in browser session booking through the API is held to the storefront's limit
+    (the `storefront` rate, per client address): an account made in a minute does not get the
+    API's higher rate for taking seats."""
+
+    scope = "storefront"
+
+    def get_cache_key(self, request, view):
+        user = request.user
+        match = getattr(request, "resolver_match", None)
+        if (
+            request.method != "POST"
+            or not getattr(user, "is_authenticated", False)
+            or getattr(user, "partner", None) is not None
+            or getattr(match, "view_name", None) not in SESSION_BOOKING_ROUTES
+        ):
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

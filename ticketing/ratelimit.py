@@ -16,6 +16,8 @@ from __future__ import annotations
 import threading
 import time
 
+from rest_framework.throttling import SimpleRateThrottle
+
 from ticketing import cache, client_ip
 
 
@@ -68,30 +70,24 @@ class FixedWindowThrottle:
         return self.counts_without_cache
 
     def allow_request(self, request, view):
-        if self.rate is None:
-            return True
-        self.key = self.get_cache_key(request, view)
-        if self.key is None:
-            return True
-        count = self._count(request, add=True)
+        count = self._count(request, view, add=True)
         return count is None or count <= self.num_requests
 
     def is_exhausted(self, request, view=None) -> bool:
-        if self.rate is None:
-            return False
-        self.key = self.get_cache_key(request, view)
-        if self.key is None:
-            return False
-        count = self._count(request, add=False)
+        count = self._count(request, view, add=False)
         return count is not None and count >= self.num_requests
 
     def add(self, request, view=None) -> None:
-        if self.rate is not None:
-            self.key = self.get_cache_key(request, view)
-            if self.key is not None:
-                self._count(request, add=True)
+        self._count(request, view, add=True)
 
-    def _count(self, request, *, add: bool) -> int | None:
+    def _count(self, request, view, *, add: bool) -> int | None:
+        """The window's count (after adding one if `add`); None when nothing counts: no rate,
+        no key, or the cache away for a limit that then lets requests pass."""
+        if self.rate is None:
+            return None
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return None
         window = int(self.timer() // self.duration)
         self._window_ends = (window + 1) * self.duration
         key = f"{self.key}:{window}"
@@ -115,3 +111,13 @@ class RateFromSettings:
         from rest_framework.settings import api_settings
 
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+
+class ClientRateThrottle(RateFromSettings, FixedWindowThrottle, SimpleRateThrottle):
+    """Per client address, at its scope's rate in the settings: the storefront's forms and the
+    staff sign-in. Both guard seats or passwords, so they count per process without Redis."""
+
+    counts_without_cache = True
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

@@ -18,27 +18,21 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.debug import sensitive_post_parameters
-from rest_framework.throttling import SimpleRateThrottle
 
 from ticketing.client_ip import client_key
-from ticketing.ratelimit import FixedWindowThrottle, RateFromSettings
+from ticketing.ratelimit import ClientRateThrottle
 
 log = logging.getLogger(__name__)
 
 
-class SignInAttempts(RateFromSettings, FixedWindowThrottle, SimpleRateThrottle):
+class SignInAttempts(ClientRateThrottle):
     scope = "admin_login"
-    counts_without_cache = True
-
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-class FailedSignIns(RateFromSettings, FixedWindowThrottle, SimpleRateThrottle):
+class FailedSignIns(ClientRateThrottle):
     """Failed sign-ins of one identity: a client address (`addr:...`) or a username (`user:...`)."""
 
     scope = "admin_login_failed"
-    counts_without_cache = True
 
     def __init__(self, ident: str) -> None:
         super().__init__()

@@ -18,21 +18,20 @@ def stripe_with_the_sandbox_beside(settings):
     return settings
 
 
-def _order(api, screening) -> dict:
+def _pay_with_the_sandbox(api, screening):
     seat_ids = factories.seats(screening.auditorium, "B1")
     held = hold(api, screening, *seat_ids).json()
-    return order(api, held["id"], [(s, "adult") for s in seat_ids]).json()
+    created = order(api, held["id"], [(s, "adult") for s in seat_ids]).json()
+    return api.post(
+        f"/api/v1/orders/{created['id']}/payments/", {"provider": "sandbox"}, format="json"
+    )
 
 
 def test_in_production_a_partner_cannot_pick_the_sandbox_when_stripe_is_configured(
     api, screening, stripe_with_the_sandbox_beside
 ):
     stripe_with_the_sandbox_beside.DEBUG = False
-    created = _order(api, screening)
-
-    response = api.post(
-        f"/api/v1/orders/{created['id']}/payments/", {"provider": "sandbox"}, format="json"
-    )
+    response = _pay_with_the_sandbox(api, screening)
 
     details = assert_error(response, 400, "provider_not_allowed")
     assert details == {"provider": "sandbox", "configured": "stripe"}
@@ -43,11 +42,7 @@ def test_in_development_the_sandbox_can_be_picked_beside_stripe(
     api, screening, stripe_with_the_sandbox_beside
 ):
     stripe_with_the_sandbox_beside.DEBUG = True
-    created = _order(api, screening)
-
-    response = api.post(
-        f"/api/v1/orders/{created['id']}/payments/", {"provider": "sandbox"}, format="json"
-    )
+    response = _pay_with_the_sandbox(api, screening)
 
     assert response.status_code == 201, response.content
     assert response.json()["provider"] == "sandbox"
@@ -57,10 +52,6 @@ def test_in_production_the_sandbox_as_the_configured_provider_still_pays(api, sc
     """The opted-in production shape (the smoke test): the sandbox is the site's provider."""
     settings.DEBUG = False
     settings.MARQUEE_PAYMENTS = {**settings.MARQUEE_PAYMENTS, "PROVIDERS": ["sandbox"]}
-    created = _order(api, screening)
-
-    response = api.post(
-        f"/api/v1/orders/{created['id']}/payments/", {"provider": "sandbox"}, format="json"
-    )
+    response = _pay_with_the_sandbox(api, screening)
 
     assert response.status_code == 201, response.content

@@ -11,19 +11,14 @@ import math
 from functools import wraps
 
 from django.shortcuts import render
-from rest_framework.throttling import SimpleRateThrottle
 
-from ticketing.ratelimit import FixedWindowThrottle, RateFromSettings
+from ticketing.ratelimit import ClientRateThrottle
 
 log = logging.getLogger(__name__)
 
 
-class StorefrontThrottle(RateFromSettings, FixedWindowThrottle, SimpleRateThrottle):
+class StorefrontThrottle(ClientRateThrottle):
     scope = "storefront"
-    counts_without_cache = True
-
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
 def throttled(view):

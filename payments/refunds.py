@@ -184,7 +184,10 @@ def refund_create(
             amount = max(0, available - _booking_fee_left(order, payment))
         else:
             gross = sum(t.price + t.surcharge for t in chosen)
-            share = order.discount * gross // order.subtotal if order.subtotal else 0
+            if sum(t.discount for t in tickets) == order.discount:
+                share = sum(t.discount for t in chosen)  # each ticket's own discount
+            else:  # an order from before discounts were kept per ticket: spread by value
+                share = order.discount * gross // order.subtotal if order.subtotal else 0
             amount = gross - share
     if amount > available or amount < 0:
         raise errors.RefundTooLarge(
@@ -243,5 +246,7 @@ def _booking_fee_left(order: Order, payment: Payment) -> int:
     """The booking fee not yet given back: what remains once the unrefunded tickets' prices are
     taken from what is still refundable (never negative, never more than the fee)."""
     available = payment.amount - _refunded_so_far(payment)
-    tickets = sum(t.price + t.surcharge for t in order.tickets.all() if t.refunded_at is None)
+    tickets = sum(
+        t.price + t.surcharge - t.discount for t in order.tickets.all() if t.refunded_at is None
+    )
     return max(0, min(order.booking_fee, available - tickets))

@@ -213,14 +213,6 @@ class AuditoriumLocked(DomainError):
     )
 
 
-class ScreeningHasPaidOrders(DomainError):
-    code = "screening_has_paid_orders"
-    message = (
-        "This screening has paid orders: cancelling it would leave their buyers with tickets "
-        "and no refund. Refund those orders first."
-    )
-
-
 class TicketCheckedIn(DomainError):
     """A ticket used at the door is not given back: its holder saw (or is seeing) the film."""
 
@@ -230,6 +222,52 @@ class TicketCheckedIn(DomainError):
 
 class ReturnUrlNotAllowed(InvalidRequest):
     code = "return_url_not_allowed"
+    message = "return_url must be on this site or on a host listed in MARQUEE_PAYMENT_RETURN_HOSTS."
+
+
+class ScreeningHasPaidOrders(DomainError):
+    code = "screening_has_paid_orders"
     message = (
-        "return_url must be on this site or on a host listed in MARQUEE_PAYMENT_RETURN_HOSTS."
+        "This screening has paid orders: cancelling it would leave their buyers with tickets "
+        "and no refund. Refund those orders first."
     )
+
+
+class PromoRefused(InvalidRequest):
+    """A promo code that cannot be used here; each reason has its own code."""
+
+    code = "promo_refused"
+    message = "This promo code cannot be used."
+
+
+class PromoUnknown(PromoRefused):
+    code = "promo_unknown"
+    message = "There is no such promo code."
+
+
+class PromoExpired(PromoRefused):
+    code = "promo_expired"
+    message = "This promo code is not valid at this time."
+
+
+class PromoExhausted(PromoRefused):
+    code = "promo_exhausted"
+    message = "This promo code has been used as many times as it may be."
+
+
+class PromoNotApplicable(PromoRefused):
+    code = "promo_not_applicable"
+    message = "This promo code does not apply to these tickets."
+
+
+class PromoBudgetSpent(PromoRefused):
+    code = "promo_budget_spent"
+    message = "This promotion has given all the discount it can."
+
+
+class PromoLost(SeatsLost):
+    """A late payment for an order whose promo code has no use (or budget) left any more: it is
+    refunded, as a late payment whose seats were sold is."""
+
+    code = "promo_lost"
+    message = "The promo code of this order has no use left; the payment is refunded."

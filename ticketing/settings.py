@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "ticketing.outbox",
     "ticketing.api",
     "payments",
+    "promotions",
     "ticketing.flows",
     "ticketing.storefront",
     "ticketing.observability",

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from ticketing import errors
 from ticketing.client_ip import client_address
-from ticketing.flows import cancellation
+from ticketing.flows import cancellation, checkout
 from ticketing.inventory import holds, seatmap
 from ticketing.orders import pricing
 from ticketing.orders import services as orders
@@ -256,7 +256,7 @@ class OrderCreate(APIView):
         data = s.OrderInput(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        order = orders.order_create(
+        order = checkout.order_place(
             hold_id=v["hold"],
             customer_email=v["customer"]["email"],
             customer_name=v["customer"]["name"],

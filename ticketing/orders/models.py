@@ -113,6 +113,12 @@ class Ticket(models.Model):
     seat_type = models.CharField(max_length=12)
     price = models.PositiveIntegerField(help_text="Ticket type price at purchase, minor units.")
     surcharge = models.PositiveIntegerField(default=0)
+    discount = models.PositiveIntegerField(
+        default=0, help_text="Taken off this ticket by a promo code, minor units."
+    )
+    discount_funder = models.CharField(
+        max_length=10, blank=True, help_text="Who pays for the discount: studio, platform, cinema."
+    )
     code = models.CharField(max_length=32, unique=True)
     checked_in_at = models.DateTimeField(null=True, blank=True)
     refunded_at = models.DateTimeField(null=True, blank=True)

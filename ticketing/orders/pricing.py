@@ -1,9 +1,14 @@
 """Pricing an order on the server: ticket type price (screening override or cinema list price),
-seat-type surcharge, booking fee per ticket with an optional cap per order. Integer minor units."""
+seat-type surcharge, booking fee per ticket with an optional cap per order, and a discount per
+ticket with who funds it (a promo code's, computed by promotions). Integer minor units.
+
+A discount belongs to a ticket, not to the order: refunding one ticket gives back exactly its
+own discount, and settlement knows who funded each."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from ticketing import errors
 from ticketing.screenings.models import (
@@ -21,6 +26,18 @@ class PricedLine:
     ticket_type: TicketType
     price: int
     surcharge: int
+    discount: int = 0
+    funder: str = ""
+
+    @property
+    def gross(self) -> int:
+        return self.price + self.surcharge
+
+
+@dataclass(frozen=True)
+class LineDiscount:
+    amount: int
+    funder: str
 
 
 @dataclass(frozen=True)
@@ -31,6 +48,24 @@ class Quote:
     booking_fee: int
     discount: int
     total: int
+
+
+# Given the screening and the quote, what comes off each line (in the quote's order).
+Discounter = Callable[[Screening, "Quote"], list[LineDiscount]]
+
+
+def with_discounts(quote: Quote, discounts: list[LineDiscount]) -> Quote:
+    """The quote with a discount on each line (never more than the line is worth)."""
+    if len(discounts) != len(quote.lines):
+        raise ValueError("one discount per line")
+    lines = [
+        replace(line, discount=min(d.amount, line.gross), funder=d.funder if d.amount else "")
+        for line, d in zip(quote.lines, discounts, strict=True)
+    ]
+    discount = sum(line.discount for line in lines)
+    return replace(
+        quote, lines=lines, discount=discount, total=quote.subtotal + quote.booking_fee - discount
+    )
 
 
 def ticket_prices(screening: Screening) -> dict[int, tuple[TicketType, int]]:

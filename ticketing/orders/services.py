@@ -29,10 +29,12 @@ from ticketing.outbox.services import message_add
 from ticketing.outbox.topics import CONFIRMATION_TOPIC
 from ticketing.screenings.sales import screening_refresh_for_sale
 
-from . import codes, pricing
+from . import codes, pricing, signals
 from .models import Order, OrderStatus, OrderStatusChange, PaidVia, Ticket
 
 log = logging.getLogger(__name__)
+
+ENDED = {OrderStatus.CANCELLED, OrderStatus.EXPIRED, OrderStatus.REFUNDED}
 
 ALLOWED = {
     OrderStatus.PENDING_PAYMENT: {OrderStatus.PAID, OrderStatus.CANCELLED, OrderStatus.EXPIRED},
@@ -57,6 +59,8 @@ def _record(order: Order, to_status: str, *, actor: str, reason: str = "", **fie
     order.status = to_status
     for name, value in fields.items():
         setattr(order, name, value)
+    if to_status in ENDED:
+        signals.orders_ended.send(sender=Order, order_ids=[order.pk], status=to_status)
 
 
 def _new_order(**fields) -> Order:
@@ -83,8 +87,13 @@ def order_create(
     language: str = "en",
     user=None,
     actor: str,
+    discounter: pricing.Discounter | None = None,
 ) -> Order:
     """Turn a live hold into an order awaiting payment, priced here, never by the caller.
+
+    A promo code is priced by `discounter` (promotions', through `ticketing.flows.checkout`):
+    it gets the screening and the quote and says what comes off each ticket, and who funds it;
+    it may refuse by raising. Without one, a promo code is refused.
 
     Reaching payment extends the hold once (within the hard cap). The claims move to the order
     in one conditional UPDATE on `expires_at > now`: a hold that dies meanwhile gives nothing.
@@ -98,7 +107,7 @@ def order_create(
         raise errors.HoldExpired(hold=str(hold.pk), expired_at=hold.expires_at.isoformat())
     if not hold.screening.is_on_sale(now):
         raise errors.ScreeningNotOnSale(screening=hold.screening_id, reason="sales_closed")
-    if promo_code:
+    if promo_code and discounter is None:
         raise errors.PromoCodesUnavailable(promo_code=promo_code)
 
     held = claims.live_seats_of_hold(hold.pk, now=now)
@@ -112,6 +121,8 @@ def order_create(
 
     screening = hold.screening
     quote = pricing.quote(screening, tickets)
+    if discounter is not None:
+        quote = pricing.with_discounts(quote, discounter(screening, quote))
     expires_at = extended_expiry(hold, now)
     order = _new_order(
         screening=screening,
@@ -126,6 +137,7 @@ def order_create(
         booking_fee=quote.booking_fee,
         discount=quote.discount,
         total=quote.total,
+        promo_code=promo_code if quote.discount else "",
         expires_at=expires_at,
         created_at=now,
     )
@@ -142,6 +154,8 @@ def order_create(
             seat_type=line.seat.seat_type,
             price=line.price,
             surcharge=line.surcharge,
+            discount=line.discount,
+            discount_funder=line.funder,
             code=codes.ticket_code(),
         )
         for line in quote.lines
@@ -251,6 +265,8 @@ def order_mark_paid(
         if len(got) != len(missing):
             raise errors.SeatsLost(order=str(order.pk), seats=sorted(set(missing) - got))
         log.warning("order %s paid late; its seats were re-claimed", order.code)
+    if order.status == OrderStatus.EXPIRED:
+        signals.order_revived.send(sender=Order, order=order)
     settlement = {"partner_reference": partner_reference, "commission": commission}
     _record(
         order,
@@ -358,6 +374,7 @@ def tickets_mark_refunded(*, order: Order, tickets: list[Ticket], now: datetime)
         ticket.refunded_at = now
     claims.release_order_seats(order.pk, [t.seat_id for t in tickets])
     seatmap.invalidate(order.screening_id)
+    signals.tickets_refunded.send(sender=Order, order=order, tickets=tickets)
 
 
 def orders_expire_due(*, now: datetime | None = None, batch_size: int | None = None) -> int:
@@ -389,6 +406,7 @@ def orders_expire_due(*, now: datetime | None = None, batch_size: int | None = N
                 for order_id in ids
             )
             claims.release_dead_of_orders(ids, now=now)
+            signals.orders_ended.send(sender=Order, order_ids=ids, status=OrderStatus.EXPIRED)
             for screening_id in {s for _, s in batch}:
                 seatmap.invalidate(screening_id)
             total += len(ids)

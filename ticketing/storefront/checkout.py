@@ -24,10 +24,10 @@ from payments import services as payments
 from payments.models import PaymentStatus
 from ticketing import buyers, errors
 from ticketing.client_ip import client_address
+from ticketing.flows import checkout as checkout_flow
 from ticketing.inventory import holds
 from ticketing.inventory.models import Hold, HoldStatus
 from ticketing.orders import pricing
-from ticketing.orders import services as orders
 from ticketing.orders import tickets as eticket
 from ticketing.orders.models import Order, OrderStatus
 from ticketing.orders.views import order_for_token, ticket_rows
@@ -186,7 +186,7 @@ def checkout(request: HttpRequest, hold_id) -> HttpResponse:
     error = ""
     if request.method == "POST" and form.is_valid():
         try:
-            order = orders.order_create(
+            order = checkout_flow.order_place(
                 hold_id=hold.pk,
                 customer_email=form.cleaned_data["email"],
                 customer_name=form.cleaned_data["name"],

@@ -89,7 +89,7 @@ def payment_start(*, order_id, provider_name: str | None = None, return_url: str
             order=str(order.pk),
             status=order.effective_status,
         )
-    if not order.screening.is_on_sale():
+    if not order.screening.is_selling():
         raise errors.ScreeningNotOnSale(screening=order.screening_id, reason="sales_closed")
     payment = Payment.objects.create(
         order=order, provider=provider.name, amount=order.total, currency=order.currency

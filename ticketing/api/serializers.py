@@ -32,6 +32,13 @@ class HoldInput(serializers.Serializer):
         allow_empty=False,
     )
     quantity = serializers.IntegerField(min_value=1, max_value=1000, required=False)
+    promo_code = serializers.CharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="A code that opens a campaign's presale for its holder.",
+    )
 
     def validate(self, attrs):
         has_seats, has_quantity = "seats" in attrs, "quantity" in attrs

@@ -200,23 +200,19 @@ class HoldCreate(APIView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         who = owner(request)
-        if "partner" in who:
-            hold = holds.hold_create(
-                screening_id=v["screening"],
-                seat_ids=v.get("seats"),
-                quantity=v.get("quantity"),
-                **who,
-            )
-        else:
+        session = "partner" not in who
+        if session:
             # A browser session is held to the storefront's rules: one hold per screening
             # (asking again replaces it), and the buyer's and network's seat limits.
-            hold = holds.hold_replace(
-                screening_id=v["screening"],
-                seat_ids=v.get("seats"),
-                quantity=v.get("quantity"),
-                client_ip=client_address(request),
-                **who,
-            )
+            who["client_ip"] = client_address(request)
+        hold = checkout.hold_place(
+            screening_id=v["screening"],
+            seat_ids=v.get("seats"),
+            quantity=v.get("quantity"),
+            promo_code=v["promo_code"],
+            replace=session,
+            **who,
+        )
         return _hold_response(hold, status.HTTP_201_CREATED)
 
 

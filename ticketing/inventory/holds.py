@@ -28,12 +28,12 @@ def max_seats() -> int:
     return settings.MARQUEE["MAX_SEATS_PER_ORDER"]
 
 
-def _screening_for_sale(screening_id: int, now: datetime) -> Screening:
+def _screening_for_sale(screening_id: int, now: datetime, opens_at=None) -> Screening:
     try:
         screening = Screening.objects.select_related("auditorium__cinema").get(pk=screening_id)
     except (Screening.DoesNotExist, ValueError, TypeError):
         raise errors.ScreeningNotFound(screening=screening_id) from None
-    if not screening.is_on_sale(now):
+    if not screening.is_on_sale(now, opens_at=opens_at):
         reason = (
             "cancelled"
             if screening.status == "cancelled"
@@ -183,13 +183,17 @@ def hold_create(
     partner=None,
     buyer_key: str = "",
     client_ip: str | None = None,
+    opens_at: datetime | None = None,
 ) -> Hold:
     """Hold the given seats, or the best `quantity` seats together, for the cinema's hold time.
+
+    `opens_at` is an earlier opening of sales for this buyer (a presale they have access to,
+    decided above: `promotions.presales`).
 
     A browser buyer (no partner) holds at most `HOLD_LIMIT_PER_BUYER` seats of a screening at
     once, and their client network at most `HOLD_LIMIT_PER_NETWORK` (`client_ip`)."""
     now = timezone.now()
-    screening = _screening_for_sale(screening_id, now)
+    screening = _screening_for_sale(screening_id, now, opens_at)
     owner = _owner_fields(partner, buyer_key, client_ip)
     if seat_ids is not None:
         if not seat_ids:
@@ -321,6 +325,7 @@ def hold_replace(
     partner=None,
     buyer_key: str = "",
     client_ip: str | None = None,
+    opens_at: datetime | None = None,
 ) -> Hold:
     """Hold anew for a buyer who chooses again, giving back what they hold on the screening, in
     one transaction: the new seats (which may include the old ones) or, if they cannot be had,
@@ -356,6 +361,7 @@ def hold_replace(
             partner=partner,
             buyer_key=buyer_key,
             client_ip=client_ip,
+            opens_at=opens_at,
         )
 
 

@@ -105,7 +105,7 @@ def order_create(
         raise errors.HoldNotActive(hold=str(hold.pk), status=hold.status, order=_order_of(hold))
     if hold.status != HoldStatus.ACTIVE or hold.expires_at <= now:
         raise errors.HoldExpired(hold=str(hold.pk), expired_at=hold.expires_at.isoformat())
-    if not hold.screening.is_on_sale(now):
+    if not hold.screening.is_selling(now):
         raise errors.ScreeningNotOnSale(screening=hold.screening_id, reason="sales_closed")
     if promo_code and discounter is None:
         raise errors.PromoCodesUnavailable(promo_code=promo_code)
@@ -253,7 +253,7 @@ def order_mark_paid(
     # Held against a cancellation until commit, read anew: a screening cancelled meanwhile is
     # seen here, and one being cancelled waits for this payment and then sees it.
     screening_refresh_for_sale(order.screening)
-    if not order.screening.is_on_sale(now):
+    if not order.screening.is_selling(now):
         # Cancelled or started while the buyer paid: no ticket for it; the payment is refunded.
         raise errors.SeatsLost("The screening is no longer on sale.", order=str(order.pk), seats=[])
     sold = claims.mark_sold(order.pk, now=now)
@@ -343,6 +343,20 @@ def order_mark_refunded(*, order_id, actor: str, reason: str = "refunded") -> Or
     claims.release_order(order.pk)
     seatmap.invalidate(order.screening_id)
     return order
+
+
+def order_note(*, order_id, actor: str, reason: str) -> None:
+    """Write in an order's history something that happened to its money without changing its
+    status (a refund the provider failed, a payment of the wrong amount given back): the history
+    is where staff look first. Called with the order locked."""
+    order = order_lock(order_id)
+    OrderStatusChange.objects.create(
+        order=order,
+        from_status=order.status,
+        to_status=order.status,
+        actor=actor,
+        reason=reason[:200],
+    )
 
 
 def paid_count(*, screening_id: int) -> int:

@@ -201,14 +201,21 @@ class Screening(models.Model):
             starts = self.starts_at.astimezone(UTC)
             self.ends_at = starts + timedelta(minutes=self.film.runtime_minutes) + self.CLEANING
 
-    def is_on_sale(self, now=None) -> bool:
+    def is_on_sale(self, now=None, *, opens_at=None) -> bool:
+        """Whether a new buyer may hold seats now. `opens_at` is an earlier opening that applies
+        to this buyer (a campaign's presale, `promotions.presales`); general sale otherwise."""
         now = now or timezone.now()
-        closes = self.sales_close_at or self.starts_at
         opens = self.sales_open_at
-        return (
-            self.status == ScreeningStatus.SCHEDULED
-            and now < closes
-            and (opens is None or now >= opens)
+        if opens_at is not None and (opens is None or opens_at < opens):
+            opens = opens_at
+        return self.is_selling(now) and (opens is None or now >= opens)
+
+    def is_selling(self, now=None) -> bool:
+        """Whether a buyer who already holds seats may still order and pay: not cancelled, and
+        sales not closed. (When they could start was decided when they held.)"""
+        now = now or timezone.now()
+        return self.status == ScreeningStatus.SCHEDULED and now < (
+            self.sales_close_at or self.starts_at
         )
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 from prometheus_client import REGISTRY
@@ -30,6 +30,7 @@ from tests import factories
 from tests.api.support import hold, order
 from tests.payments import flow
 from tests.storefront.support import hold_seats
+from tests.worker.conftest import process_env
 from ticketing.api import throttling
 from ticketing.celery import app
 from ticketing.inventory import holds
@@ -40,6 +41,20 @@ from ticketing.observability.models import Heartbeat
 from ticketing.outbox.services import message_add
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def python(script: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """`script` in a Python process of its own, with the test suite's settings."""
+    env = {"DJANGO_SETTINGS_MODULE": "tests.settings", **env}
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=60,
+        text=True,
+        capture_output=True,
+    )
 
 
 def sample(name: str, **labels) -> float:
@@ -302,30 +317,16 @@ def test_the_outbox_backlog_and_the_sweep_lag_are_read_at_scrape_time(client, sc
 def test_counts_of_several_processes_are_added_up_in_multiprocess_mode(tmp_path, db):
     """What gunicorn's workers do: each counts in its own file of PROMETHEUS_MULTIPROC_DIR, and
     the process that answers the scrape adds them up."""
-    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
     count = "from ticketing.observability import metrics; metrics.HOLDS_CREATED.inc()"
     for _ in range(2):
-        subprocess.run([sys.executable, "-c", count], cwd=ROOT, env=env, check=True, timeout=60)
-    db_conf = connection.settings_dict
-    env["DATABASE_URL"] = (
-        f"postgres://{db_conf['USER']}@{db_conf['HOST']}:{db_conf['PORT']}/{db_conf['NAME']}"
-    )
-    env["DJANGO_SETTINGS_MODULE"] = "tests.settings"
+        python(count, {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)})
     render = (
         "import django; django.setup()\n"
         "from prometheus_client import generate_latest\n"
         "from ticketing.observability import metrics\n"
         "print(generate_latest(metrics._registry()).decode())"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", render],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        timeout=60,
-        text=True,
-        capture_output=True,
-    ).stdout
+    out = python(render, process_env(PROMETHEUS_MULTIPROC_DIR=str(tmp_path))).stdout
     assert "marquee_holds_created_total 2.0" in out, out
     assert "marquee_outbox_messages" in out  # the database gauges are there too
 
@@ -418,17 +419,8 @@ def _sentry_process(env_extra: dict) -> subprocess.CompletedProcess:
         "sentry_sdk.capture_message('smoke from a test')\n"
         "sentry_sdk.flush(5)\n"
     )
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", **env_extra}
-    env.pop("SENTRY_DSN", None) if "SENTRY_DSN" not in env_extra else None
-    return subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        timeout=60,
-        text=True,
-        capture_output=True,
-    )
+    env = {k: v for k, v in os.environ.items() if k != "SENTRY_DSN"}
+    return python(script, {**env, **env_extra})
 
 
 def test_without_a_dsn_nothing_is_reported():

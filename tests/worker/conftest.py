@@ -58,22 +58,30 @@ def live_worker(_worker_process, transactional_db):
     app.conf.task_always_eager = True
 
 
-@pytest.fixture(scope="module")
-def _worker_process(django_db_setup, django_db_blocker, mailbox):
-    """Start `celery worker` (solo pool) on the test database and the test broker, once."""
-    _reset_broker_pools()
-    app.control.purge()
+def process_env(**extra: str) -> dict[str, str]:
+    """The environment of a process this test starts (a worker, beat): the test database, the
+    test broker and this run's queue, tasks sent to a worker."""
     db = connection.settings_dict
-    env = {
+    return {
         **os.environ,
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "CELERY_QUEUE": app.conf.task_default_queue,
         "CELERY_TASK_ALWAYS_EAGER": "0",
-        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "EMAIL_FILE_PATH": str(mailbox),
         "DATABASE_CONN_MAX_AGE": "0",
+        **extra,
     }
+
+
+@pytest.fixture(scope="module")
+def _worker_process(django_db_setup, django_db_blocker, mailbox):
+    """Start `celery worker` (solo pool) on the test database and the test broker, once."""
+    _reset_broker_pools()
+    app.control.purge()
+    env = process_env(
+        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        EMAIL_FILE_PATH=str(mailbox),
+    )
     hostname = f"test-{os.getpid()}@%h"
     proc = subprocess.Popen(
         [
@@ -110,11 +118,18 @@ def _worker_process(django_db_setup, django_db_blocker, mailbox):
         assert ready, "the Celery worker did not come up"
         yield proc
     finally:
-        proc.terminate()
-        try:
-            output, _ = proc.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            output, _ = proc.communicate()
-        print("---- worker log ----\n" + (output or "")[-6000:])
+        stop_and_show(proc, "worker", 6000)
         _reset_broker_pools()
+
+
+def stop_and_show(proc: subprocess.Popen, name: str, tail: int) -> None:
+    """Stop a process this test started and print the end of what it wrote."""
+    proc.terminate()
+    try:
+        output, _ = proc.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        output, _ = proc.communicate()
+    if isinstance(output, bytes):
+        output = output.decode(errors="replace")
+    print(f"---- {name} log ----\n" + (output or "")[-tail:])

@@ -12,16 +12,13 @@ import time
 import uuid
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from django.test import Client
 
-from ticketing.celery import app
 from ticketing.observability import request_id
 from ticketing.observability.models import Heartbeat
 from ticketing.observability.tasks import heartbeat
 
-from .conftest import ROOT, wait_for
+from .conftest import ROOT, process_env, stop_and_show, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.xdist_group("celery-worker")]
 
@@ -75,16 +72,7 @@ def test_the_worker_records_its_heartbeat_when_it_runs_the_heartbeat_task(live_w
 @pytest.fixture
 def beat(live_worker, tmp_path):
     """`celery beat` publishing the heartbeat every second to this run's queue."""
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "CELERY_QUEUE": app.conf.task_default_queue,
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-        "MARQUEE_HEARTBEAT_INTERVAL": "1",
-        "DATABASE_CONN_MAX_AGE": "0",
-    }
+    env = process_env(MARQUEE_HEARTBEAT_INTERVAL="1")
     proc = subprocess.Popen(
         [
             *(sys.executable, "-m", "celery", "-A", "ticketing", "beat", "-l", "INFO"),
@@ -97,13 +85,7 @@ def beat(live_worker, tmp_path):
         stderr=subprocess.STDOUT,
     )
     yield proc
-    proc.terminate()
-    try:
-        output, _ = proc.communicate(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        output, _ = proc.communicate()
-    print("---- beat log ----\n" + output.decode(errors="replace")[-4000:])
+    stop_and_show(proc, "beat", 4000)
 
 
 def test_with_beat_and_a_worker_running_the_shape_is_ready(beat):

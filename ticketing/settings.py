@@ -337,7 +337,7 @@ CELERY_BEAT_SCHEDULE["heartbeat"] = {
 }
 SENTRY_DSN = env_str("SENTRY_DSN", "")
 if SENTRY_DSN:
-    from ticketing.observability.sentry import sentry_init  # noqa: E402
+    from ticketing.observability.sentry import sentry_init
 
     sentry_init(
         dsn=SENTRY_DSN,

@@ -516,7 +516,7 @@ def main() -> int:
     finally:
         signal.alarm(0)
         if failed is not None:
-            print(f"\nprod-smoke FAILED: {failed}\n", flush=True)
+            print(f"\nprod-smoke FAILED: {failed}\n(logs kept in {shape.logs})\n", flush=True)
             for log in sorted(shape.logs.glob("*.log")):
                 print(f"---- {log.name} (last lines) ----")
                 print("\n".join(log.read_text(errors="replace").splitlines()[-40:]))

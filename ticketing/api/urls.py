@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import views
+from . import allocations, views
 
 urlpatterns = [
     path("films/", views.FilmList.as_view(), name="film-list"),
@@ -9,6 +9,7 @@ urlpatterns = [
     path("screenings/", views.ScreeningList.as_view(), name="screening-list"),
     path("screenings/<int:pk>/", views.ScreeningDetail.as_view(), name="screening-detail"),
     path("screenings/<int:pk>/seats/", views.SeatMap.as_view(), name="screening-seats"),
+    path("allocations/", allocations.AllocationList.as_view(), name="allocation-list"),
     path("holds/", views.HoldCreate.as_view(), name="hold-create"),
     path("holds/<str:pk>/", views.HoldDetail.as_view(), name="hold-detail"),
     path("orders/", views.OrderCreate.as_view(), name="order-create"),

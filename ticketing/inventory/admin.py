@@ -6,14 +6,21 @@ browser session key is never shown, since it is the buyer's session id.
 
 from __future__ import annotations
 
-from django.contrib import admin
+import re
+
+from django import forms
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.http import HttpResponseRedirect
 from django.utils import timezone
 
+from ticketing import errors
 from ticketing.admin_mixins import ReadOnlyAdmin
+from ticketing.screenings.models import Seat
 
-from .models import Hold, SeatClaim
+from .allocations import allocation_create
+from .models import Allocation, Hold, SeatClaim
 
 
 class HoldLiveFilter(admin.SimpleListFilter):
@@ -118,3 +125,83 @@ class SeatClaimAdmin(ReadOnlyAdmin):
         if obj.expires_at is None:
             return "sold"
         return "held" if obj.expires_at > timezone.now() else "dead (awaiting sweep)"
+
+
+class AllocationForm(forms.ModelForm):
+    """Set seats aside: name them by label ("C1 C2 C3", in the screening's auditorium), or ask
+    for the best N together. The service decides (all or nothing, only free seats)."""
+
+    labels = forms.CharField(
+        required=False, help_text="Seat labels separated by spaces or commas, e.g. C1 C2 C3."
+    )
+    quantity = forms.IntegerField(required=False, min_value=1, max_value=500)
+
+    class Meta:
+        model = Allocation
+        fields = ["screening", "partner", "release_at"]
+
+    def clean(self):
+        data = super().clean()
+        screening = data.get("screening")
+        labels = [x for x in re.split(r"[\s,]+", data.get("labels") or "") if x]
+        if bool(labels) == bool(data.get("quantity")):
+            raise ValidationError("Give seat labels or a quantity (one of them).")
+        if screening and labels:
+            by_label = {
+                f"{row}{number}".upper(): pk
+                for pk, row, number in Seat.objects.filter(
+                    auditorium_id=screening.auditorium_id
+                ).values_list("pk", "row_label", "number")
+            }
+            unknown = [x for x in labels if x.upper() not in by_label]
+            if unknown:
+                raise ValidationError(f"Not seats of this auditorium: {', '.join(unknown)}.")
+            data["seat_ids"] = [by_label[x.upper()] for x in labels]
+        return data
+
+
+@admin.register(Allocation)
+class AllocationAdmin(admin.ModelAdmin):
+    """Seats set aside for partners. Made through `allocations.allocation_create`; never edited
+    afterwards (its seats are claims: a new allocation, or its release time, decides)."""
+
+    form = AllocationForm
+    list_display = ["screening", "partner", "seat_count", "release_at", "released_notified_at"]
+    list_filter = ["partner"]
+    list_select_related = ["screening__film", "partner"]
+    date_hierarchy = "release_at"
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Seats")
+    def seat_count(self, obj):
+        return len(obj.seat_ids)
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        try:
+            made = allocation_create(
+                screening_id=data["screening"].pk,
+                partner=data["partner"],
+                release_at=data["release_at"],
+                seat_ids=data.get("seat_ids"),
+                quantity=data.get("quantity"),
+            )
+        except errors.DomainError as refused:
+            self.message_user(request, f"Not set aside: {refused.message}", messages.ERROR)
+            raise _Refused from refused
+        obj.pk = made.pk
+
+    def add_view(self, request, form_url="", extra_context=None):
+        try:
+            return super().add_view(request, form_url, extra_context)
+        except _Refused:
+            return HttpResponseRedirect(request.path)
+
+
+class _Refused(Exception):
+    """The service refused the allocation: nothing was kept, the page is shown again."""

@@ -17,6 +17,8 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
 
 from .models import SeatClaim
 
@@ -39,34 +41,58 @@ def claim(
     expires_at: datetime | None,
     hold_id=None,
     order_id=None,
+    partner_id: int | None = None,
+    allocation=None,
 ) -> set[int]:
     """Claim the seats that are free; return the ids that were claimed.
 
     The caller compares the answer with what it asked for and rolls back when it is short:
-    that is what makes a hold all-or-nothing.
+    that is what makes a hold all-or-nothing. A seat set aside for a partner (an allocation,
+    until its `allocated_until`) is free only for that partner (`partner_id`), and stays set
+    aside when it takes it; `allocation` makes new claims that set seats aside.
     """
     ordered = sorted(set(seat_ids))
     if not ordered:
         return set()
-    rows = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(ordered))
+    rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(ordered))
     params: list = []
     hold_value = hold_id.hex if (hold_id is not None and connection.vendor == "sqlite") else hold_id
     order_value = (
         order_id.hex if (order_id is not None and connection.vendor == "sqlite") else order_id
     )
+    aside = (
+        (allocation.pk, allocation.partner_id, allocation.release_at)
+        if allocation
+        else (None, None, None)
+    )
     for seat_id in ordered:
-        params += [screening_id, seat_id, hold_value, order_value, expires_at, now]
+        params += [screening_id, seat_id, hold_value, order_value, expires_at, now, *aside]
+    t = TABLE
+    kept = f"{t}.allocated_until > %s"
     sql = (
-        f"INSERT INTO {TABLE} (screening_id, seat_id, hold_id, order_id, expires_at, created_at) "
+        f"INSERT INTO {t} (screening_id, seat_id, hold_id, order_id, expires_at, created_at, "
+        "allocation_id, allocated_to_id, allocated_until) "
         f"VALUES {rows} ON CONFLICT (screening_id, seat_id) DO UPDATE SET "
         "hold_id = excluded.hold_id, order_id = excluded.order_id, "
-        "expires_at = excluded.expires_at, created_at = excluded.created_at "
-        # only over a dead claim: a live or sold one is never replaced
-        f"WHERE {TABLE}.expires_at IS NOT NULL AND {TABLE}.expires_at <= %s "
+        "expires_at = excluded.expires_at, created_at = excluded.created_at, "
+        f"allocation_id = CASE WHEN {kept} THEN {t}.allocation_id "
+        "ELSE excluded.allocation_id END, "
+        f"allocated_to_id = CASE WHEN {kept} THEN {t}.allocated_to_id "
+        "ELSE excluded.allocated_to_id END, "
+        f"allocated_until = CASE WHEN {kept} THEN {t}.allocated_until "
+        "ELSE excluded.allocated_until END "
+        # over a dead claim that no live allocation keeps, or, for the allocation's partner,
+        # over its own seat set aside that nobody of its own holds right now
+        f"WHERE ({t}.expires_at IS NOT NULL AND {t}.expires_at <= %s "
+        f"AND ({t}.allocated_until IS NULL OR {t}.allocated_until <= %s)) "
+        f"OR ({t}.allocated_to_id = %s AND {t}.allocated_until > %s "
+        f"AND {t}.expires_at IS NOT NULL "
+        f"AND ({t}.expires_at <= %s OR ({t}.hold_id IS NULL AND {t}.order_id IS NULL))) "
         "RETURNING seat_id"
     )
+    tail = [now, now, now, now, now, partner_id, now, now]
     with connection.cursor() as cursor:
-        cursor.execute(sql, _adapt([*params, now]))
+        cursor.execute(sql, _adapt([*params, *tail]))
         return {row[0] for row in cursor.fetchall()}
 
 
@@ -125,28 +151,37 @@ def live_seats_of_hold(hold_id, *, now: datetime) -> set[int]:
     )
 
 
+def _give_back(claims, now: datetime | None = None) -> int:
+    """Free these claims: a seat still set aside for a partner goes back to its allocation
+    (no hold, no order, until the allocation's end); any other is deleted."""
+    now = now or timezone.now()
+    kept = claims.filter(allocated_until__gt=now).update(
+        hold=None, order=None, expires_at=F("allocated_until")
+    )
+    deleted, _ = claims.filter(
+        Q(allocated_until__isnull=True) | Q(allocated_until__lte=now)
+    ).delete()
+    return kept + deleted
+
+
 def release_hold(hold_id) -> int:
-    deleted, _ = SeatClaim.objects.filter(hold_id=hold_id, order__isnull=True).delete()
-    return deleted
+    return _give_back(SeatClaim.objects.filter(hold_id=hold_id, order__isnull=True))
 
 
 def release_order(order_id) -> int:
-    deleted, _ = SeatClaim.objects.filter(order_id=order_id).delete()
-    return deleted
+    return _give_back(SeatClaim.objects.filter(order_id=order_id))
 
 
 def release_order_seats(order_id, seat_ids: Iterable[int]) -> int:
     """Give some of an order's seats back to sale (refunded tickets)."""
-    deleted, _ = SeatClaim.objects.filter(order_id=order_id, seat_id__in=list(seat_ids)).delete()
-    return deleted
+    return _give_back(SeatClaim.objects.filter(order_id=order_id, seat_id__in=list(seat_ids)))
 
 
 def release_dead_of_orders(order_ids: Iterable, *, now: datetime) -> int:
-    """Delete the dead claims of these orders (unpaid orders the sweep is expiring)."""
-    deleted, _ = SeatClaim.objects.filter(
-        order_id__in=list(order_ids), expires_at__lte=now
-    ).delete()
-    return deleted
+    """Free the dead claims of these orders (unpaid orders the sweep is expiring)."""
+    return _give_back(
+        SeatClaim.objects.filter(order_id__in=list(order_ids), expires_at__lte=now), now
+    )
 
 
 def sweep_dead(*, now: datetime, batch_size: int | None = None) -> int:
@@ -156,14 +191,16 @@ def sweep_dead(*, now: datetime, batch_size: int | None = None) -> int:
     total = 0
     while True:
         with transaction.atomic():
-            qs = SeatClaim.objects.filter(expires_at__lte=now)
+            # dead, and not a seat set aside that is simply waiting for its partner
+            qs = SeatClaim.objects.filter(expires_at__lte=now).exclude(
+                hold__isnull=True, order__isnull=True, allocated_until__gt=now
+            )
             if connection.features.has_select_for_update_skip_locked:
                 qs = qs.select_for_update(skip_locked=True)
             ids = list(qs.order_by("id").values_list("id", flat=True)[:batch_size])
             if not ids:
                 break
-            deleted, _ = SeatClaim.objects.filter(id__in=ids, expires_at__lte=now).delete()
-            total += deleted
+            total += _give_back(SeatClaim.objects.filter(id__in=ids, expires_at__lte=now), now)
         if len(ids) < batch_size:
             break
     return total

@@ -166,7 +166,15 @@ def _claim_for_new_hold(
         seat_ids=sorted(seat_ids),
         **owner,
     )
-    got = claims.claim(screening.pk, seat_ids, now=now, expires_at=hold.expires_at, hold_id=hold.pk)
+    partner = owner["partner"]
+    got = claims.claim(
+        screening.pk,
+        seat_ids,
+        now=now,
+        expires_at=hold.expires_at,
+        hold_id=hold.pk,
+        partner_id=partner.pk if partner is not None else None,
+    )
     if len(got) != len(set(seat_ids)):
         taken = sorted(set(seat_ids) - got)
         # Raising rolls the whole transaction back: the hold and every claim it made.
@@ -231,6 +239,8 @@ def _hold_best_available(screening: Screening, layout, quantity: int, owner: dic
     _take_turn(screening.pk)
     now = timezone.now()
     taken = set(seatmap.live_claims(screening.pk, now))  # read after the previous turn committed
+    if owner["partner"] is not None:  # its own seats set aside are free for it
+        taken -= seatmap.set_aside_for(screening.pk, owner["partner"].pk, now)
     chosen = best_available.choose(layout, taken, quantity)
     if chosen is None:
         raise errors.NoSeatsTogether(requested=quantity)

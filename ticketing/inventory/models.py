@@ -64,6 +64,30 @@ class Hold(models.Model):
         return self.status == HoldStatus.ACTIVE and self.expires_at > (now or timezone.now())
 
 
+class Allocation(models.Model):
+    """Seats of a screening set aside for one partner until `release_at`: only that partner holds
+    or sells them until then; afterwards they are back on general sale by themselves. The seats
+    are claims like any other (`allocation`, `allocated_to`, `allocated_until` on SeatClaim),
+    so the claim table's unique constraint still decides every sale."""
+
+    screening = models.ForeignKey(
+        "screenings.Screening", on_delete=models.CASCADE, related_name="allocations"
+    )
+    partner = models.ForeignKey(
+        "partners.Partner", on_delete=models.PROTECT, related_name="allocations"
+    )
+    seat_ids = models.JSONField(default=list)
+    release_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+    released_notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["release_at", "released_notified_at"])]
+
+    def __str__(self) -> str:
+        return f"{len(self.seat_ids)} seats of screening {self.screening_id} for {self.partner_id}"
+
+
 class SeatClaim(models.Model):
     screening = models.ForeignKey(
         "screenings.Screening", on_delete=models.CASCADE, related_name="+"
@@ -77,6 +101,15 @@ class SeatClaim(models.Model):
     )
     expires_at = models.DateTimeField(null=True, blank=True, help_text="NULL means sold.")
     created_at = models.DateTimeField(default=timezone.now)
+    # Set aside for a partner until `allocated_until`: only it may take the seat until then, and
+    # when its hold or order on the seat dies the seat goes back to it, not to general sale.
+    allocation = models.ForeignKey(
+        Allocation, null=True, blank=True, on_delete=models.SET_NULL, related_name="claims"
+    )
+    allocated_to = models.ForeignKey(
+        "partners.Partner", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    allocated_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -34,14 +34,29 @@ def invalidate(screening_id: int) -> None:
 
 
 def live_claims(screening_id: int, now=None) -> dict[int, bool]:
-    """{seat_id: is_sold} for every live claim of the screening."""
+    """{seat_id: is_sold} for every live claim of the screening (seats set aside for a partner
+    included: they are not for everyone)."""
     now = now or timezone.now()
     rows = (
         SeatClaim.objects.filter(screening_id=screening_id)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now) | Q(allocated_until__gt=now))
         .values_list("seat_id", "expires_at")
     )
     return {seat_id: expires_at is None for seat_id, expires_at in rows}
+
+
+def set_aside_for(screening_id: int, partner_id: int, now=None) -> set[int]:
+    """The seats of a screening set aside for a partner that it may take right now (nobody of
+    its own holds them): available to it, held for everyone else."""
+    now = now or timezone.now()
+    return set(
+        SeatClaim.objects.filter(
+            Q(hold__isnull=True, order__isnull=True) | Q(expires_at__lte=now),
+            screening_id=screening_id,
+            allocated_to_id=partner_id,
+            allocated_until__gt=now,
+        ).values_list("seat_id", flat=True)
+    )
 
 
 def build(screening: Screening) -> dict:
@@ -57,7 +72,8 @@ STATUS_SQL = f"""
     SELECT s.auditorium_id, c.seat_id, c.expires_at IS NULL
     FROM {Screening._meta.db_table} s
     LEFT JOIN {SeatClaim._meta.db_table} c
-      ON c.screening_id = s.id AND (c.expires_at IS NULL OR c.expires_at > %s)
+      ON c.screening_id = s.id
+     AND (c.expires_at IS NULL OR c.expires_at > %s OR c.allocated_until > %s)
     WHERE s.id = %s
 """
 
@@ -107,7 +123,7 @@ def render(screening_id: int) -> bytes | None:
 
     now = timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute(STATUS_SQL, [now, screening_id])
+        cursor.execute(STATUS_SQL, [now, now, screening_id])
         rows = cursor.fetchall()
     if not rows:
         return None

@@ -261,7 +261,14 @@ def order_mark_paid(
         # Late payment: take back whatever is still free, all or nothing.
         have = claims.sold_seats(order.pk)
         missing = [s for s in seat_ids if s not in have]
-        got = claims.claim(order.screening_id, missing, now=now, expires_at=None, order_id=order.pk)
+        got = claims.claim(
+            order.screening_id,
+            missing,
+            now=now,
+            expires_at=None,
+            order_id=order.pk,
+            partner_id=order.partner_id,
+        )
         if len(got) != len(missing):
             raise errors.SeatsLost(order=str(order.pk), seats=sorted(set(missing) - got))
         log.warning("order %s paid late; its seats were re-claimed", order.code)

@@ -34,7 +34,7 @@ from ticketing.orders.views import order_for_token, ticket_rows
 from ticketing.screenings import selectors as catalogue
 from ticketing.screenings.models import Seat
 
-from . import messages, selectors
+from . import messages, presale, selectors
 from .throttle import throttled
 from .views import price_config, screening_context
 
@@ -104,6 +104,7 @@ def hold_seats(request: HttpRequest, pk: int) -> HttpResponse:
             quantity=quantity,
             buyer_key=key,
             client_ip=client_address(request),
+            opens_at=presale.opening_for(request, screening),
         )
     except errors.SeatUnavailable as exc:
         taken = exc.details.get("seats") or []

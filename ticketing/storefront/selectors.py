@@ -56,6 +56,7 @@ class Showtime:
     sold_out: bool
     almost_full: bool
     seats_left: int
+    opens_later: bool = False  # general sale not open yet: a presale code may open it
 
 
 def _showtime(screening: Screening, now: datetime) -> Showtime:
@@ -69,6 +70,7 @@ def _showtime(screening: Screening, now: datetime) -> Showtime:
         sold_out=left == 0,
         almost_full=left > 0 and ratio >= settings.MARQUEE["ALMOST_FULL_RATIO"],
         seats_left=left,
+        opens_later=not screening.is_on_sale(now) and screening.is_selling(now),
     )
 
 

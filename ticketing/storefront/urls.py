@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import account, checkout, views
+from . import account, checkout, presale, views
 
 app_name = "storefront"
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("screenings/<int:pk>/", views.screening_detail, name="screening"),
     path("screenings/<int:pk>/seats.json", views.screening_seats, name="screening-seats"),
     path("screenings/<int:pk>/hold/", checkout.hold_seats, name="hold"),
+    path("presale/", presale.unlock, name="presale"),
     path("checkout/<uuid:hold_id>/", checkout.checkout, name="checkout"),
     path("checkout/<uuid:hold_id>/release/", checkout.release, name="release"),
     path("checkout/done/<str:token>/", checkout.done, name="done"),

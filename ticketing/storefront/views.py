@@ -16,7 +16,7 @@ from ticketing.money import minor_digits
 from ticketing.screenings import selectors as catalogue
 from ticketing.screenings.models import Cinema, Film, ScreeningStatus
 
-from . import campaigns, selectors
+from . import campaigns, presale, selectors
 
 CINEMA_COOKIE = "marquee_cinema"
 
@@ -85,6 +85,7 @@ def film_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "cinema": cinema,
         "not_here": not_here,
         "days": days,
+        "presale_form": presale.showtimes_opened(request, film, days),
     }
     return render(request, "storefront/film.html", context)
 
@@ -128,6 +129,7 @@ def screening_context(request: HttpRequest, screening, **extra) -> dict:
     buyer = buyers.browser_key(request, create=False)
     live_hold = selectors.live_hold_for(screening.pk, buyer) if buyer else None
     mine = set(live_hold.seat_ids) if live_hold else set()
+    opening = presale.opening_for(request, screening)
     config = {
         **price_config(prices),
         "seatsUrl": reverse("storefront:screening-seats", args=[screening.pk]),
@@ -144,7 +146,9 @@ def screening_context(request: HttpRequest, screening, **extra) -> dict:
         "film": screening.film,
         "cinema": cinema,
         "auditorium": screening.auditorium,
-        "on_sale": screening.is_on_sale(now),
+        "on_sale": screening.is_on_sale(now, opens_at=opening),
+        "presale_possible": not screening.is_on_sale(now, opens_at=opening)
+        and screening.is_selling(now),
         "cancelled": screening.status == ScreeningStatus.CANCELLED,
         "started": screening.starts_at <= now,
         "prices": prices,

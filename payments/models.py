@@ -1,6 +1,10 @@
 """Payments, refunds and the provider events that move them.
 
-Money is integer minor units with a currency. A provider event is stored once per
+Money is integer minor units with a currency. A payment records what the provider says it took
+(`captured_amount`, `captured_currency`), even when that is not what was asked: such money is
+refunded, never kept unrecorded. A refund that failed stays failed, with the provider's reason;
+staff ask again with a new refund (`retry_of`), so each attempt keeps its own provider reference
+and idempotency key. A provider event is stored once per
 (provider, event_id): the unique constraint is what makes a webhook delivered twice, or twice at
 the same moment, count once.
 """
@@ -20,6 +24,7 @@ class PaymentStatus(models.TextChoices):
     FAILED = "failed", "Failed"
     REFUNDED = "refunded", "Refunded"
     PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
+    REFUND_FAILED = "refund_failed", "Refund failed: needs attention"
 
 
 class Payment(models.Model):
@@ -34,6 +39,10 @@ class Payment(models.Model):
     )
     redirect_url = models.URLField(max_length=500, blank=True)
     failure_reason = models.CharField(max_length=200, blank=True)
+    captured_amount = models.PositiveIntegerField(
+        null=True, blank=True, help_text="What the provider says it took, minor units."
+    )
+    captured_currency = models.CharField(max_length=3, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -69,6 +78,17 @@ class Refund(models.Model):
         max_length=10, choices=RefundStatus.choices, default=RefundStatus.PENDING
     )
     provider_ref = models.CharField(max_length=120, blank=True)
+    failure_reason = models.CharField(
+        max_length=200, blank=True, help_text="Why the provider did not pay it back."
+    )
+    retry_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="retries",
+        help_text="The failed refund this one asks for again.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -76,6 +96,11 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"refund {self.amount} {self.currency} of {self.payment_id} ({self.status})"
+
+    @property
+    def needs_attention(self) -> bool:
+        """Failed and not yet asked for again: money the buyer is still owed."""
+        return self.status == RefundStatus.FAILED and not self.retries.exists()
 
 
 class ProviderEvent(models.Model):

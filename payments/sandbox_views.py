@@ -32,6 +32,7 @@ COMPLETE = {
     PaymentStatus.SUCCEEDED,
     PaymentStatus.REFUNDED,
     PaymentStatus.PARTIALLY_REFUNDED,
+    PaymentStatus.REFUND_FAILED,
 }
 _EXPIRY = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*$")
 

@@ -29,7 +29,7 @@ from ticketing.orders.models import Order, OrderStatus, PaidVia
 from . import providers
 from .models import Payment, PaymentStatus, ProviderEvent, Refund, RefundStatus
 from .providers.base import Event, WebhookRejected
-from .refunds import payment_refund_unfulfilled
+from .refunds import payment_refund_unfulfilled, refund_mark_failed
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,9 @@ def webhook_receive(
     signature, a malformed body, and an event naming a payment we do not know (the provider
     retries, so an event that raced our own commit is processed on its next delivery).
     Recorded but not accepted (400 `amount_mismatch`): an amount or currency that is not the
-    payment's and the order's; a retry of it answers 200 duplicate.
+    payment's and the order's; the money taken is recorded and refunded, and a retry of the
+    event answers 200 duplicate. A payment whose automatic refund the provider refuses is
+    recorded all the same (200, `refund_failed: <why>`), its refund left for staff to retry.
     """
     provider = _provider(provider_name, for_webhook=True)
     try:
@@ -150,6 +152,7 @@ def _event_process(*, provider, event: Event) -> WebhookResult:
             status, {"received": True, "duplicate": False, "outcome": outcome, **extra}
         )
 
+    actor = f"provider:{name}"
     if event.type == "refund.succeeded":
         ours = Refund.objects.filter(payment__provider=name, provider_ref=event.provider_ref)
         if not ours.exists():
@@ -158,17 +161,13 @@ def _event_process(*, provider, event: Event) -> WebhookResult:
         updated = ours.filter(status=RefundStatus.PENDING).update(status=RefundStatus.SUCCEEDED)
         return done("refund_confirmed" if updated else "refund_unchanged")
     if event.type == "refund.failed":
-        ours = Refund.objects.filter(payment__provider=name, provider_ref=event.provider_ref)
-        if not ours.exists():
-            raise errors.UnknownPayment(provider=name, refund=event.provider_ref)
-        ours.update(status=RefundStatus.FAILED)
-        log.error(
-            "%s says refund %s FAILED (%s): the buyer has not been paid back; staff must act",
-            name,
-            event.provider_ref,
-            event.failure_reason,
+        failed = refund_mark_failed(
+            provider_name=name,
+            provider_ref=event.provider_ref,
+            reason=event.failure_reason,
+            actor=actor,
         )
-        return done("refund_failed")
+        return done("refund_failed" if failed else "refund_unchanged")
     if event.type not in ("payment.succeeded", "payment.failed"):
         return done("ignored")
 
@@ -203,7 +202,8 @@ def _event_process(*, provider, event: Event) -> WebhookResult:
             return done("payment_failed")
         return done(f"ignored: payment already {payment.status}")
 
-    # payment.succeeded
+    # payment.succeeded: the money is taken. From here on it is recorded, and either buys the
+    # order's tickets or is given back (or, if the provider refuses that, waits for staff).
     if payment.status not in (
         PaymentStatus.CREATED,
         PaymentStatus.REQUIRES_ACTION,
@@ -211,52 +211,26 @@ def _event_process(*, provider, event: Event) -> WebhookResult:
     ):
         return done(f"ignored: payment already {payment.status}")
     currency = (event.currency or "").upper()
+    payment.captured_amount = event.amount
+    payment.captured_currency = currency
+    payment.status = PaymentStatus.SUCCEEDED
+    payment.failure_reason = ""
+    if order.status == OrderStatus.PAID:
+        # Paid already by another payment or a partner's settlement: this money goes back.
+        payment.save()
+        refund = payment_refund_unfulfilled(
+            payment=payment, order=order, reason="already_paid", actor=actor
+        )
+        return done(_refunded("already_paid", refund))
     if (
         event.amount != payment.amount
         or currency != payment.currency
         or payment.amount != order.total
         or payment.currency != order.currency
     ):
-        log.error(
-            "%s event %s: %s %s is not payment %s's %d %s (order %s %d %s): not accepted",
-            name,
-            event.event_id,
-            event.amount,
-            currency,
-            payment.pk,
-            payment.amount,
-            payment.currency,
-            order.code,
-            order.total,
-            order.currency,
-        )
-        done("amount_mismatch")
-        return WebhookResult(
-            400,
-            {
-                "error": {
-                    "code": errors.AmountMismatch.code,
-                    "message": errors.AmountMismatch.message,
-                    "details": {
-                        "expected": {"amount": payment.amount, "currency": payment.currency},
-                        "received": {"amount": event.amount, "currency": currency},
-                    },
-                }
-            },
-        )
-    if order.status == OrderStatus.PAID:
-        # Paid already by another payment or a partner's settlement: this money goes back.
-        payment.status = PaymentStatus.SUCCEEDED
-        payment.save(update_fields=["status", "updated_at"])
-        payment_refund_unfulfilled(
-            payment=payment, order=order, reason="already_paid", actor=f"provider:{name}"
-        )
-        return done("refunded: already_paid")
+        return _amount_mismatch(payment, order, event, actor=actor, done=done)
 
-    payment.status = PaymentStatus.SUCCEEDED
-    payment.failure_reason = ""
-    payment.save(update_fields=["status", "failure_reason", "updated_at"])
-    actor = f"provider:{name}"
+    payment.save()
     try:
         orders.order_mark_paid(
             order_id=order.pk,
@@ -266,9 +240,58 @@ def _event_process(*, provider, event: Event) -> WebhookResult:
         )
     except (errors.SeatsLost, errors.OrderStateConflict) as exc:
         why = "seats_lost" if isinstance(exc, errors.SeatsLost) else "order_not_payable"
-        payment_refund_unfulfilled(payment=payment, order=order, reason=why, actor=actor)
-        return done(f"refunded: {why}")
+        refund = payment_refund_unfulfilled(payment=payment, order=order, reason=why, actor=actor)
+        return done(_refunded(why, refund))
     return done("order_paid")
+
+
+def _refunded(why: str, refund: Refund) -> str:
+    """The event's outcome for a payment given back: `refunded: <why>`, or `refund_failed:
+    <why>` when the provider refused (the payment is recorded and waits for staff)."""
+    return f"{'refund_failed' if refund.status == RefundStatus.FAILED else 'refunded'}: {why}"
+
+
+def _amount_mismatch(payment: Payment, order: Order, event: Event, *, actor: str, done):
+    """The provider took another amount or currency than the order's: recorded as captured
+    with the mismatch, never accepted as the order's payment, and given back (the buyer is told;
+    a refusal waits for staff). Answered 400 `amount_mismatch`: the provider's retry of the
+    event is a recorded duplicate."""
+    currency = payment.captured_currency
+    log.error(
+        "%s event %s: %s %s is not payment %s's %d %s (order %s %d %s): not accepted, refunded",
+        payment.provider,
+        event.event_id,
+        event.amount,
+        currency,
+        payment.pk,
+        payment.amount,
+        payment.currency,
+        order.code,
+        order.total,
+        order.currency,
+    )
+    payment.failure_reason = (
+        f"amount_mismatch: took {event.amount} {currency}, expected {order.total} {order.currency}"
+    )[:200]
+    payment.save()
+    refund = payment_refund_unfulfilled(
+        payment=payment, order=order, reason="amount_mismatch", actor=actor
+    )
+    done("amount_mismatch")
+    return WebhookResult(
+        400,
+        {
+            "error": {
+                "code": errors.AmountMismatch.code,
+                "message": errors.AmountMismatch.message,
+                "details": {
+                    "expected": {"amount": payment.amount, "currency": payment.currency},
+                    "received": {"amount": event.amount, "currency": currency},
+                    "refund": refund.status,
+                },
+            }
+        },
+    )
 
 
 # ---- settle ----------------------------------------------------------------------------------

@@ -21,12 +21,14 @@ class WebhookRejected(Exception):
 
 
 class RefundFailed(Exception):
-    """The provider refused a refund outright: no money goes back."""
+    """The provider refused a refund outright: no money goes back. `reason` is the provider's
+    own word for why, when it gives one (Stripe's `failure_reason`)."""
 
-    def __init__(self, provider_ref: str, status: str) -> None:
+    def __init__(self, provider_ref: str, status: str, reason: str = "") -> None:
         self.provider_ref = provider_ref
         self.status = status
-        super().__init__(f"refund {provider_ref} {status}")
+        self.reason = reason
+        super().__init__(f"refund {provider_ref} {status}" + (f" ({reason})" if reason else ""))
 
 
 @dataclass(frozen=True)

@@ -211,7 +211,9 @@ class SandboxProvider(PaymentProvider):
         )
 
     def refund(self, payment, amount: int, *, idempotency_key: str) -> Refunded:
-        """Instant and deterministic: the same key always names the same refund."""
+        """Instant and deterministic: the same key always names the same refund. Never more than
+        was taken (what the webhook said it captured, or else what was asked)."""
         digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
-        ok = 0 < int(amount) <= int(payment.amount)
+        captured = getattr(payment, "captured_amount", None)
+        ok = 0 < int(amount) <= int(payment.amount if captured is None else captured)
         return Refunded(provider_ref=f"{REFUND_PREFIX}{digest}", succeeded=ok)

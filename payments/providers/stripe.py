@@ -86,8 +86,11 @@ class StripeProvider(PaymentProvider):
 
     def client(self) -> stripe.StripeClient:
         kwargs = {"max_network_retries": 2}
-        if self._http_client is not None:
-            kwargs["http_client"] = self._http_client
+        # An HTTP client given to this provider, or the one set on the stripe library
+        # (`stripe.default_http_client`, its own knob for a proxy or a test double).
+        http_client = self._http_client or stripe.default_http_client
+        if http_client is not None:
+            kwargs["http_client"] = http_client
         return stripe.StripeClient(_config("STRIPE_SECRET_KEY"), **kwargs)
 
     def start(self, payment, *, return_url: str) -> Started:
@@ -150,7 +153,9 @@ class StripeProvider(PaymentProvider):
         # "canceled" and "requires_action" are not money returned: refuse, so nothing of the
         # refund (seats released, order refunded) is committed and staff see why.
         if refund.status in ("failed", "canceled", "requires_action"):
-            raise RefundFailed(refund.id, refund.status)
+            raise RefundFailed(
+                refund.id, refund.status, getattr(refund, "failure_reason", "") or ""
+            )
         return Refunded(provider_ref=refund.id, succeeded=refund.status == "succeeded")
 
     @staticmethod

@@ -159,10 +159,14 @@ def test_an_amount_or_currency_mismatch_is_not_accepted_as_payment(
     details = assert_error(flow.post(client, body), 400, "amount_mismatch")
     assert details["expected"] == {"amount": payment.amount, "currency": "EUR"}
     payment.refresh_from_db()
-    assert payment.status == PaymentStatus.REQUIRES_ACTION
+    # The money taken is recorded and given back (issue 9, hole 7), never the order's payment.
+    assert payment.status == PaymentStatus.REFUNDED
+    assert payment.captured_amount == (value if change == "amount" else payment.amount)
     assert Order.objects.get(pk=payment.order_id).status == OrderStatus.PENDING_PAYMENT
     assert ProviderEvent.objects.get(event_id="evt_mismatch").outcome == "amount_mismatch"
-    assert not OutboxMessage.objects.exists()
+    assert not OutboxMessage.objects.filter(topic="order.confirmation").exists()
+    told = OutboxMessage.objects.get(topic="payment.refunded_seats_lost")
+    assert told.payload["reason"] == "amount_mismatch"
     # The provider's retry of the same event is a recorded duplicate, still not a payment.
     assert flow.post(client, body).json()["duplicate"] is True
     assert Order.objects.get(pk=payment.order_id).status == OrderStatus.PENDING_PAYMENT

@@ -15,7 +15,7 @@ order's language writes them (`ticketing.money.format_money`).
 
 - REFUNDED_TOPIC: the amount, and which tickets were refunded and which stand.
 - AUTO_REFUNDED_TOPIC: the payment could not become tickets (it arrived after the hold expired
-  and the seats had gone); refunded in full.
+  and the seats had gone, or its amount was not the order's); refunded in full.
 - DUPLICATE_REFUNDED_TOPIC: a second payment for a paid order; the tickets stand, the extra
   payment is returned.
 
@@ -257,6 +257,7 @@ def seats_lost_message(payload: dict) -> RelatedEmail:
     with translation.override(order.language):
         context = order_context(order)
         context["amount"] = format_money(payload["amount"], payload["currency"])
+        context["reason"] = payload.get("reason", "")  # amount_mismatch: the payment was wrong
         subject = _("Your payment for order %(code)s has been refunded") % {"code": order.code}
         key = _payload_key(AUTO_REFUNDED_TOPIC, payload)
         return _build(order, subject, "seats_lost_refund", context, key=key)

@@ -264,6 +264,8 @@ class OrderTicketOutput(serializers.Serializer):
     ticket_type = serializers.CharField(source="ticket_type_name")
     price = serializers.IntegerField()
     surcharge = serializers.IntegerField()
+    discount = serializers.IntegerField(help_text="Taken off this ticket by the promo code.")
+    discount_funder = serializers.CharField(help_text="Who funds it: studio, platform, cinema.")
     code = serializers.SerializerMethodField(help_text="Ticket code for the QR; only once paid.")
 
     def get_code(self, obj) -> str | None:

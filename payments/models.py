@@ -48,6 +48,14 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            # The sweep looks for open payments of closed orders: few rows, read every run.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(status__in=["created", "requires_action"]),
+                name="payment_open",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["provider", "provider_ref"],

@@ -18,13 +18,15 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http.request import validate_host
 
 from ticketing import errors
 from ticketing.db import retry_on_conflict
 from ticketing.orders import services as orders
 from ticketing.orders.models import Order, OrderStatus, PaidVia
+from ticketing.outbox.services import message_add
+from ticketing.outbox.topics import SESSIONS_EXPIRE_TOPIC
 
 from . import providers
 from .models import Payment, PaymentStatus, ProviderEvent, Refund, RefundStatus
@@ -109,6 +111,51 @@ def payment_start(*, order_id, provider_name: str | None = None, return_url: str
         payment.currency,
     )
     return payment
+
+
+# ---- orders closed unpaid --------------------------------------------------------------------
+OPEN = (PaymentStatus.CREATED, PaymentStatus.REQUIRES_ACTION)
+
+
+def payments_close_for_closed_orders(*, batch_size: int | None = None) -> int:
+    """Close the payments still open for orders that can no longer be paid by them (expired,
+    cancelled, or paid by another payment), and ask their providers, through the outbox after
+    commit, to expire the pages buyers pay on (an HTTP call: never inside the transaction).
+    Set-based, a batch at a time, skipping rows a webhook holds: the sweep calls it after
+    expiring orders.
+
+    A payment closed here reads `failed` ("order_closed"); if the buyer paid at that very moment
+    its webhook still counts (a late payment re-claims its seats or is refunded)."""
+    batch_size = batch_size or settings.MARQUEE["SWEEP_BATCH_SIZE"]
+    total = 0
+    while True:
+        with transaction.atomic():
+            qs = Payment.objects.filter(status__in=OPEN).exclude(
+                order__status=OrderStatus.PENDING_PAYMENT
+            )
+            if connection.features.has_select_for_update_skip_locked:
+                qs = qs.select_for_update(skip_locked=True, of=("self",))
+            batch = list(qs.order_by("created_at").values_list("pk", "provider")[:batch_size])
+            if not batch:
+                break
+            Payment.objects.filter(pk__in=[pk for pk, _ in batch], status__in=OPEN).update(
+                status=PaymentStatus.FAILED, failure_reason="order_closed"
+            )
+            by_provider: dict[str, list[str]] = {}
+            for pk, provider in batch:
+                by_provider.setdefault(provider, []).append(str(pk))
+            for provider, ids in sorted(by_provider.items()):
+                message_add(
+                    topic=SESSIONS_EXPIRE_TOPIC,
+                    dedupe_key=f"{SESSIONS_EXPIRE_TOPIC}:{provider}:{min(ids)}",
+                    payload={"provider": provider, "payment_ids": ids},
+                )
+            total += len(batch)
+        if len(batch) < batch_size:
+            break
+    if total:
+        log.info("%d payment(s) of closed orders closed, their pages to expire", total)
+    return total
 
 
 # ---- webhooks --------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Payments' work in the worker, as outbox handlers: the sandbox provider's webhook delivery.
+"""Payments' work in the worker, as outbox handlers: the sandbox provider's webhook delivery,
+and expiring the provider pages of payments whose orders closed unpaid.
 
 The sandbox POSTs a signed event to our own webhook endpoint over HTTP, exactly as an outside
 provider would. The event is an outbox message written in the transaction of the card's
@@ -14,7 +15,7 @@ import urllib.error
 import urllib.request
 
 from ticketing.outbox.services import handler
-from ticketing.outbox.topics import SANDBOX_WEBHOOK_TOPIC
+from ticketing.outbox.topics import SANDBOX_WEBHOOK_TOPIC, SESSIONS_EXPIRE_TOPIC
 
 from . import signing
 
@@ -68,3 +69,19 @@ def sandbox_deliver_webhook(payload: dict) -> int:
     if status >= 400:
         log.error("sandbox webhook to %s refused with %s: %s", url, status, body_json[:500])
     return status
+
+
+@handler(SESSIONS_EXPIRE_TOPIC)
+def provider_pages_expire(payload: dict) -> None:
+    """Ask the provider to close each payment's page (payments.services closed the payments).
+    An error leaves the message for the outbox to try again: pages already closed are no-ops."""
+    from . import providers
+    from .models import Payment
+
+    try:
+        provider = providers.get(payload["provider"])
+    except providers.UnknownProvider:
+        log.warning("provider %s is no longer enabled: its pages are left", payload["provider"])
+        return
+    for payment in Payment.objects.filter(pk__in=payload["payment_ids"]).order_by("created_at"):
+        provider.expire(payment)

@@ -71,3 +71,9 @@ class PaymentProvider(ABC):
     @abstractmethod
     def refund(self, payment, amount: int, *, idempotency_key: str) -> Refunded:
         """Give `amount` back; the same idempotency key never refunds twice."""
+
+    @abstractmethod
+    def expire(self, payment) -> None:
+        """Close the provider's payment page for a payment whose order can no longer be paid
+        (expired or cancelled), so the buyer cannot pay on it any more. A page already closed or
+        paid is not an error: a payment that still lands is refunded or re-claims its seats."""

@@ -210,6 +210,9 @@ class SandboxProvider(PaymentProvider):
             raw=raw,
         )
 
+    def expire(self, payment) -> None:
+        """Nothing to close: the hosted page is ours and holds no state of its own."""
+
     def refund(self, payment, amount: int, *, idempotency_key: str) -> Refunded:
         """Instant and deterministic: the same key always names the same refund. Never more than
         was taken (what the webhook said it captured, or else what was asked)."""

@@ -20,6 +20,9 @@ Refund events (`refund.created`, `refund.updated`, and `charge.refunded` when th
 its refunds) become refund.succeeded once the refund's status is "succeeded"; their
 `provider_ref` is the **refund** id (`re_...`), the one `refund()` returned and `Refund` stores.
 
+A session whose order expired or was cancelled is expired (`expire`, queued by the sweep through
+the outbox), so its page cannot take money for an order that is gone.
+
 Keys come from the environment only (STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET via
 settings.MARQUEE_PAYMENTS); a missing one raises ImproperlyConfigured when it is needed.
 """
@@ -157,6 +160,18 @@ class StripeProvider(PaymentProvider):
                 refund.id, refund.status, getattr(refund, "failure_reason", "") or ""
             )
         return Refunded(provider_ref=refund.id, succeeded=refund.status == "succeeded")
+
+    def expire(self, payment) -> None:
+        """Expire the Checkout Session (POST /v1/checkout/sessions/{id}/expire). Stripe refuses
+        for a session that is not open; one already expired or complete (its payment then
+        arrives by webhook) is left as it is, any other refusal raised."""
+        client = self.client()
+        try:
+            client.v1.checkout.sessions.expire(payment.provider_ref)
+        except stripe.InvalidRequestError:
+            session = client.v1.checkout.sessions.retrieve(payment.provider_ref)
+            if session.status == "open":
+                raise
 
     @staticmethod
     def _payment_intent_of(client: stripe.StripeClient, ref: str) -> str:

@@ -18,3 +18,6 @@ DUPLICATE_REFUNDED_TOPIC = "payment.refunded_duplicate"
 
 SANDBOX_WEBHOOK_TOPIC = "payments.sandbox_webhook"
 """The sandbox provider reports a card's outcome to our webhook endpoint: {"body" (the event's JSON)}."""
+
+SESSIONS_EXPIRE_TOPIC = "payment.sessions_expire"
+"""Orders were closed unpaid, close their payments' pages at the provider: {"provider", "payment_ids"}."""

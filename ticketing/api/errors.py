@@ -41,33 +41,71 @@ def error_body(code: str, message: str, details: dict | None = None) -> dict:
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
-def domain_status(exc: errors.DomainError) -> int:
-    for cls, code in DOMAIN_STATUS:
-        if isinstance(exc, cls):
+def domain_status(exc: errors.DomainError | type[errors.DomainError]) -> int:
+    cls = exc if isinstance(exc, type) else type(exc)
+    for base, code in DOMAIN_STATUS:
+        if issubclass(cls, base):
             return code
     return status.HTTP_400_BAD_REQUEST
 
 
+# DRF's own refusals, first match wins; any other APIException answers its `default_code`.
+DRF_CODES: list[tuple[type[exceptions.APIException], str]] = [
+    (exceptions.ParseError, "malformed_json"),
+    (exceptions.ValidationError, "invalid"),
+    (exceptions.NotAuthenticated, "unauthenticated"),
+    (exceptions.AuthenticationFailed, "unauthenticated"),
+    (exceptions.PermissionDenied, "forbidden"),
+    (exceptions.NotFound, "not_found"),
+    (exceptions.Throttled, "throttled"),
+    (exceptions.MethodNotAllowed, "method_not_allowed"),
+    (exceptions.UnsupportedMediaType, "unsupported_media_type"),
+    (exceptions.NotAcceptable, "not_acceptable"),
+]
+
+# Codes answered without a typed error: this module's and idempotency.py's own answers, and the
+# payment providers' webhook rejections (payments/signing.py, payments/providers/). A literal
+# code missing here fails tests/api/test_schema.py, which reads the source for them.
+OTHER_CODES: dict[str, int] = {
+    "bad_request": status.HTTP_400_BAD_REQUEST,
+    "request_too_large": status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    "internal_error": status.HTTP_500_INTERNAL_SERVER_ERROR,
+    "invalid_idempotency_key": status.HTTP_400_BAD_REQUEST,
+    "idempotency_in_flight": status.HTTP_409_CONFLICT,
+    "idempotency_key_reused": status.HTTP_422_UNPROCESSABLE_ENTITY,
+    "signature_missing": status.HTTP_400_BAD_REQUEST,
+    "signature_malformed": status.HTTP_400_BAD_REQUEST,
+    "signature_invalid": status.HTTP_400_BAD_REQUEST,
+    "signature_expired": status.HTTP_400_BAD_REQUEST,
+    "malformed": status.HTTP_400_BAD_REQUEST,
+}
+
+
 def _drf_code(exc: exceptions.APIException) -> str:
-    if isinstance(exc, exceptions.ParseError):
-        return "malformed_json"
-    if isinstance(exc, exceptions.ValidationError):
-        return "invalid"
-    if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
-        return "unauthenticated"
-    if isinstance(exc, exceptions.PermissionDenied):
-        return "forbidden"
-    if isinstance(exc, exceptions.NotFound):
-        return "not_found"
-    if isinstance(exc, exceptions.Throttled):
-        return "throttled"
-    if isinstance(exc, exceptions.MethodNotAllowed):
-        return "method_not_allowed"
-    if isinstance(exc, exceptions.UnsupportedMediaType):
-        return "unsupported_media_type"
-    if isinstance(exc, exceptions.NotAcceptable):
-        return "not_acceptable"
+    for cls, code in DRF_CODES:
+        if isinstance(exc, cls):
+            return code
     return str(exc.default_code)
+
+
+def _domain_errors(base: type[errors.DomainError] = errors.DomainError):
+    for cls in base.__subclasses__():
+        yield cls
+        yield from _domain_errors(cls)
+
+
+def error_codes() -> dict[str, set[int]]:
+    """Every `error.code` the API can answer, with the statuses it comes with: each typed
+    domain error (a new one appears here by itself), DRF's refusals and `OTHER_CODES`.
+    The schema's `ErrorCode` enum is this (ticketing/api/schema.py)."""
+    codes: dict[str, set[int]] = {}
+    for cls in _domain_errors():
+        codes.setdefault(cls.code, set()).add(domain_status(cls))
+    for cls, code in DRF_CODES:
+        codes.setdefault(code, set()).add(cls.status_code)
+    for code, answered in OTHER_CODES.items():
+        codes.setdefault(code, set()).add(answered)
+    return codes
 
 
 def exception_handler(exc, context):
@@ -100,7 +138,15 @@ def exception_handler(exc, context):
         headers["WWW-Authenticate"] = exc.auth_header
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
         headers["Retry-After"] = str(int(exc.wait) + 1)
-    code = _drf_code(exc)
+    if exc.status_code == status.HTTP_401_UNAUTHORIZED and not headers.get("WWW-Authenticate"):
+        headers["WWW-Authenticate"] = "Bearer"
+    body = drf_error_body(exc)
+    log.info("%s refused: %s %s", where, body["error"]["code"], body["error"]["details"])
+    return Response(body, status=exc.status_code, headers=headers)
+
+
+def drf_error_body(exc: exceptions.APIException) -> dict:
+    """The error shape of one of DRF's refusals (also the schema's examples of them)."""
     if isinstance(exc, exceptions.ValidationError):
         details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         message = "The request is not valid: " + ", ".join(sorted(details)) + "."
@@ -111,10 +157,7 @@ def exception_handler(exc, context):
             else {}
         )
         message = str(exc.detail)
-    if exc.status_code == status.HTTP_401_UNAUTHORIZED and not headers.get("WWW-Authenticate"):
-        headers["WWW-Authenticate"] = "Bearer"
-    log.info("%s refused: %s %s", where, code, details)
-    return Response(error_body(code, message, details), status=exc.status_code, headers=headers)
+    return error_body(_drf_code(exc), message, details)
 
 
 class ApiErrorMiddleware:

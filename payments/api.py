@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import BaseParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ticketing import errors
 from ticketing.api import serializers as s
-from ticketing.api.common import ERROR, IDEMPOTENCY, actor, owner
+from ticketing.api.common import IDEMPOTENCY, actor, owner, refusals
 from ticketing.api.idempotency import idempotent
 from ticketing.api.permissions import RequiresScope
 from ticketing.orders import services as orders
@@ -62,7 +63,20 @@ class PaymentStart(APIView):
     @extend_schema(
         request=PaymentInput,
         parameters=[IDEMPOTENCY],
-        responses={201: PaymentOutput, 400: ERROR, 404: ERROR, 409: ERROR},
+        responses={
+            201: PaymentOutput,
+            **refusals(
+                errors.UnknownProvider(provider="paypal"),
+                errors.ReturnUrlNotAllowed(field="return_url", allowed_hosts=["marquee.example"]),
+                errors.OrderNotFound(order="0b7d2c4e-5f6a-4b8c-9d0e-1f2a3b4c5d6e"),
+                errors.PaymentNotAllowed(
+                    "An order that is paid cannot be paid.",
+                    order="0b7d2c4e-5f6a-4b8c-9d0e-1f2a3b4c5d6e",
+                    status="paid",
+                ),
+                errors.ScreeningNotOnSale(screening=42, reason="sales_closed"),
+            ),
+        },
         description="Start paying a pending order: send the buyer to `redirect_url`. The order "
         "becomes paid only when the provider's signed webhook confirms the payment. 409 "
         "`payment_not_allowed` if the order is not pending payment.",
@@ -92,7 +106,18 @@ class OrderSettle(APIView):
     @extend_schema(
         request=SettleInput,
         parameters=[IDEMPOTENCY],
-        responses={200: SettleOutput, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
+        responses={
+            200: SettleOutput,
+            **refusals(
+                errors.OrderNotFound(order="0b7d2c4e-5f6a-4b8c-9d0e-1f2a3b4c5d6e"),
+                errors.OrderStateConflict(
+                    "This order is already paid.",
+                    status="paid",
+                    order="0b7d2c4e-5f6a-4b8c-9d0e-1f2a3b4c5d6e",
+                ),
+                errors.SeatsLost(order="0b7d2c4e-5f6a-4b8c-9d0e-1f2a3b4c5d6e"),
+            ),
+        },
         description="For platform partners that took the money themselves (keys with the "
         "`settle` scope): the order becomes paid, with your reference and your commission. "
         "Settling again with the same reference is a no-op. 409 `seats_lost` if the order's "
@@ -131,6 +156,16 @@ WEBHOOK_ANSWER = inline_serializer(
 )
 
 
+# The providers' reasons for refusing a delivery (payments/signing.py, providers/), for the schema.
+WEBHOOK_REJECTIONS = [
+    ("signature_missing", "No Marquee-Signature header."),
+    ("signature_malformed", "Marquee-Signature is not t=...,v1=..."),
+    ("signature_invalid", "The signature does not match."),
+    ("signature_expired", "The signature's timestamp is outside the tolerance."),
+    ("malformed", "The body is not JSON."),
+]
+
+
 @extend_schema(tags=["payments"])
 class ProviderWebhook(APIView):
     """Events from a payment provider, verified with its signature scheme. No API key, no CSRF,
@@ -145,14 +180,15 @@ class ProviderWebhook(APIView):
         request={"application/json": OpenApiTypes.OBJECT},
         responses={
             200: WEBHOOK_ANSWER,
-            400: OpenApiResponse(
-                ERROR,
-                description="Refused and changed nothing: `signature_missing`, "
-                "`signature_malformed`, `signature_invalid`, `signature_expired`, "
-                "`malformed_body`, `unknown_payment`; or recorded but not accepted as "
-                "payment: `amount_mismatch`.",
+            **refusals(
+                *(
+                    errors.WebhookInvalid(message, code=code, provider="sandbox")
+                    for code, message in WEBHOOK_REJECTIONS
+                ),
+                errors.UnknownPayment(provider="sandbox", payment="pay_3f9a1c"),
+                errors.AmountMismatch(provider="sandbox", payment="pay_3f9a1c"),
+                errors.ProviderNotFound(provider="paypal"),
             ),
-            404: ERROR,
         },
         auth=[],
         description="Each event is processed once per event id; a repeat answers 200 with "

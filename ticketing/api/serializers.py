@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.utils import timezone
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from ticketing import errors
@@ -24,12 +25,21 @@ MAX_ID = 2**63 - 1  # beyond a bigint, an id cannot exist (and SQLite would over
 
 
 # ---- inputs ----------------------------------------------------------------------------------
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "named seats", value={"screening": 42, "seats": [1031, 1032]}, request_only=True
+        ),
+        OpenApiExample("best available", value={"screening": 42, "quantity": 3}, request_only=True),
+    ]
+)
 class HoldInput(serializers.Serializer):
     screening = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     seats = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         required=False,
         allow_empty=False,
+        min_length=1,  # allow_empty answers first; this puts minItems in the schema
     )
     quantity = serializers.IntegerField(min_value=1, max_value=1000, required=False)
     promo_code = serializers.CharField(
@@ -70,10 +80,28 @@ class TicketInput(serializers.Serializer):
         return int(value) if is_id(value) else value
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "two tickets",
+            value={
+                "hold": "8c1e6f0a-3b2d-4c5e-9f10-2a3b4c5d6e7f",
+                "customer": {"email": "ada@example.com", "name": "Ada Lovelace"},
+                "tickets": [
+                    {"seat": 1031, "ticket_type": "adult"},
+                    {"seat": 1032, "ticket_type": "child"},
+                ],
+            },
+            request_only=True,
+        )
+    ]
+)
 class OrderInput(serializers.Serializer):
     hold = serializers.UUIDField()
     customer = CustomerInput()
-    tickets = serializers.ListField(child=TicketInput(), allow_empty=False, max_length=40)
+    tickets = serializers.ListField(
+        child=TicketInput(), allow_empty=False, min_length=1, max_length=40
+    )
     promo_code = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     language = serializers.ChoiceField(
         choices=["en", "fr", "zh-hans"], required=False, default="en"
@@ -233,6 +261,27 @@ class ScreeningDetailOutput(ScreeningOutput):
         return {"per_ticket": cinema.booking_fee, "cap_per_order": cinema.booking_fee_cap}
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "held",
+            value={
+                "id": "8c1e6f0a-3b2d-4c5e-9f10-2a3b4c5d6e7f",
+                "screening": 42,
+                "status": "active",
+                "live": True,
+                "seats": [
+                    {"id": 1031, "label": "F7", "type": "standard"},
+                    {"id": 1032, "label": "F8", "type": "standard"},
+                ],
+                "created_at": "2026-11-26T18:00:00Z",
+                "expires_at": "2026-11-26T18:10:00Z",
+                "extended_at": None,
+            },
+            response_only=True,
+        )
+    ]
+)
 class HoldOutput(serializers.ModelSerializer):
     seats = serializers.SerializerMethodField()
     live = serializers.SerializerMethodField()

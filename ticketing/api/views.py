@@ -7,6 +7,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -21,7 +22,7 @@ from ticketing.screenings import selectors as catalogue
 from ticketing.screenings.models import Cinema, Film, Screening, Seat
 
 from . import serializers as s
-from .common import ERROR, IDEMPOTENCY, actor, owner
+from .common import IDEMPOTENCY, actor, owner, refusals
 from .idempotency import idempotent
 from .permissions import RequiresScope
 
@@ -40,6 +41,10 @@ _owner, _actor = owner, actor
             description="Default: both.",
         )
     ],
+    responses={
+        200: s.FilmOutput(many=True),
+        **refusals(errors.InvalidRequest("status is now_showing or coming_soon.", field="status")),
+    },
 )
 class FilmList(generics.ListAPIView):
     """Films now showing and coming soon, by title; what the words mean is decided once, in
@@ -78,7 +83,14 @@ class CinemaList(generics.ListAPIView):
         return catalogue.cinemas_with_auditoriums().order_by("name")
 
 
-@extend_schema(tags=["catalogue"], parameters=[s.ScreeningFilter])
+@extend_schema(
+    tags=["catalogue"],
+    parameters=[s.ScreeningFilter],
+    responses={
+        200: s.ScreeningOutput(many=True),
+        **refusals(ValidationError({"date": ["The date is out of range."]})),
+    },
+)
 class ScreeningList(generics.ListAPIView):
     """Scheduled screenings from now on, by start time. `date` is a day in each cinema's zone."""
 
@@ -110,7 +122,12 @@ class ScreeningList(generics.ListAPIView):
 class ScreeningDetail(APIView):
     """One screening with its ticket types, prices, surcharges and booking fee."""
 
-    @extend_schema(responses={200: s.ScreeningDetailOutput, 404: ERROR})
+    @extend_schema(
+        responses={
+            200: s.ScreeningDetailOutput,
+            **refusals(errors.ScreeningNotFound(screening=42)),
+        }
+    )
     def get(self, request, pk: int):
         screening = _screening(pk)
         context = {
@@ -159,7 +176,7 @@ SEAT_MAP = inline_serializer(
 class SeatMap(APIView):
     """The seat map with live statuses. At most a second old; holding a seat is what decides."""
 
-    @extend_schema(responses={200: SEAT_MAP, 404: ERROR})
+    @extend_schema(responses={200: SEAT_MAP, **refusals(errors.ScreeningNotFound(screening=42))})
     def get(self, request, pk: int):
         body = seatmap.cached_render(pk)
         if body is None:
@@ -190,7 +207,20 @@ class HoldCreate(APIView):
     @extend_schema(
         request=s.HoldInput,
         parameters=[IDEMPOTENCY],
-        responses={201: s.HoldOutput, 400: ERROR, 401: ERROR, 404: ERROR, 409: ERROR},
+        responses={
+            201: s.HoldOutput,
+            **refusals(
+                errors.UnknownSeats(seats=[99999]),
+                errors.DuplicateSeats(seats=[1031]),
+                errors.TooManySeats(limit=10, requested=12),
+                errors.SeatsBlocked(seats=[1040]),
+                errors.ScreeningNotFound(screening=42),
+                errors.SeatUnavailable(seats=[1032]),
+                errors.NoSeatsTogether(requested=6),
+                errors.ScreeningNotOnSale(screening=42, reason="sales_closed"),
+                errors.HoldLimitReached(per="buyer", limit=10, held=8, requested=4),
+            ),
+        },
         description="Hold named seats, or the best `quantity` seats together. All or nothing: "
         "409 `seat_unavailable` names the seats that were taken.",
     )
@@ -220,11 +250,24 @@ class HoldCreate(APIView):
 class HoldDetail(APIView):
     permission_classes = [RequiresScope(Scope.BOOK)]
 
-    @extend_schema(responses={200: s.HoldOutput, 404: ERROR})
+    @extend_schema(
+        responses={
+            200: s.HoldOutput,
+            **refusals(errors.HoldNotFound(hold="8c1e6f0a-3b2d-4c5e-9f10-2a3b4c5d6e7f")),
+        }
+    )
     def get(self, request, pk):
         return _hold_response(holds.hold_get(hold_id=pk, **owner(request)))
 
-    @extend_schema(responses={204: None, 404: ERROR, 409: ERROR})
+    @extend_schema(
+        responses={
+            204: None,
+            **refusals(
+                errors.HoldNotFound(hold="8c1e6f0a-3b2d-4c5e-9f10-2a3b4c5d6e7f"),
+                errors.HoldNotActive(hold="8c1e6f0a-3b2d-4c5e-9f10-2a3b4c5d6e7f", status="ordered"),
+            ),
+        }
+    )
     def delete(self, request, pk):
         hold = holds.hold_get(hold_id=pk, **owner(request))
         holds.hold_release(hold=hold)
@@ -243,7 +286,25 @@ class OrderCreate(APIView):
     @extend_schema(
         request=s.OrderInput,
         parameters=[IDEMPOTENCY],
-        responses={201: s.OrderOutput, 400: ERROR, 404: ERROR, 409: ERROR, 410: ERROR},
+        responses={
+            201: s.OrderOutput,
+            **refusals(
+                errors.TicketsMismatch(held=[1031, 1032], asked=[1031]),
+                errors.UnknownTicketType(ticket_type="student"),
+                errors.PromoCodesUnavailable(promo_code="MI5"),
+                errors.HoldNotFound(hold="8c1e6f0a-3b2d-4c5e-9f10-2a3b4c5d6e7f"),
+                errors.HoldNotActive(
+                    hold="8c1e6f0a-3b2d-4c5e-9f10-2a3b4c5d6e7f",
+                    status="ordered",
+                    order="0b7d2c4e-5f6a-4b8c-9d0e-1f2a3b4c5d6e",
+                ),
+                errors.ScreeningNotOnSale(screening=42, reason="sales_closed"),
+                errors.HoldExpired(
+                    hold="8c1e6f0a-3b2d-4c5e-9f10-2a3b4c5d6e7f",
+                    expired_at="2026-11-26T18:10:00+00:00",
+                ),
+            ),
+        },
         description="Turn a live hold into an order awaiting payment, priced by the server. "
         "410 `hold_expired` if the hold died; its seats are back on sale.",
     )
@@ -269,7 +330,12 @@ class OrderCreate(APIView):
 class OrderDetail(APIView):
     permission_classes = [RequiresScope(Scope.BOOK)]
 
-    @extend_schema(responses={200: s.OrderOutput, 404: ERROR})
+    @extend_schema(
+        responses={
+            200: s.OrderOutput,
+            **refusals(errors.OrderNotFound(order="0b7d2c4e-5f6a-4b8c-9d0e-1f2a3b4c5d6e")),
+        }
+    )
     def get(self, request, pk):
         return _order_response(orders.order_get(order_id=pk, **owner(request)))
 
@@ -281,7 +347,23 @@ class OrderCancel(APIView):
     @extend_schema(
         request=s.CancelInput,
         parameters=[IDEMPOTENCY],
-        responses={200: s.OrderOutput, 404: ERROR, 409: ERROR},
+        responses={
+            200: s.OrderOutput,
+            **refusals(
+                errors.OrderNotFound(order="0b7d2c4e-5f6a-4b8c-9d0e-1f2a3b4c5d6e"),
+                errors.OrderStateConflict(
+                    status="cancelled",
+                    wanted="cancelled",
+                    order="0b7d2c4e-5f6a-4b8c-9d0e-1f2a3b4c5d6e",
+                ),
+                errors.CancellationClosed(
+                    order="0b7d2c4e-5f6a-4b8c-9d0e-1f2a3b4c5d6e",
+                    closed_at="2026-11-27T18:00:00+00:00",
+                    cutoff_minutes=120,
+                ),
+                errors.RefundRefused(),
+            ),
+        },
         description="Cancel an order; its seats go back on sale at once. A paid order is "
         "refunded through its payment provider (status `refunded`) up to the cinema's "
         "cancellation cutoff before the start (409 `cancellation_closed` after), with the "

@@ -43,6 +43,22 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
         }
 
 
+def _named_enum(auto_schema, name: str, choices: list[tuple[str, str]]) -> dict:
+    """A string enum registered once as the component `name`, each value described."""
+    component = ResolvedComponent(
+        name=name,
+        type=ResolvedComponent.SCHEMA,
+        object=name,
+        schema={
+            "type": "string",
+            "enum": [value for value, _ in choices],
+            "description": "\n".join(f"* `{value}` - {label}" for value, label in choices),
+        },
+    )
+    auto_schema.registry.register_on_missing(component)
+    return component.ref
+
+
 class ScreeningStatusFieldSchema(OpenApiSerializerFieldExtension):
     """One named enum for a screening's status. The list and the detail of a screening both have
     it, and holds, orders and seats have other `status` sets: left to the automatic naming it
@@ -51,45 +67,23 @@ class ScreeningStatusFieldSchema(OpenApiSerializerFieldExtension):
     target_class = "ticketing.api.serializers.ScreeningStatusField"
 
     def map_serializer_field(self, auto_schema, direction):
-        component = ResolvedComponent(
-            name="ScreeningStatusEnum",
-            type=ResolvedComponent.SCHEMA,
-            object="ScreeningStatusEnum",
-            schema={
-                "type": "string",
-                "enum": list(ScreeningStatus.values),
-                "description": "\n".join(
-                    f"* `{value}` - {label}" for value, label in ScreeningStatus.choices
-                ),
-            },
-        )
-        auto_schema.registry.register_on_missing(component)
-        return component.ref
+        return _named_enum(auto_schema, "ScreeningStatusEnum", ScreeningStatus.choices)
 
 
 class ErrorCodeFieldSchema(OpenApiSerializerFieldExtension):
-    """`error.code` as one named enum of every code the API answers, built from the typed errors
-    and the handler's tables (`errors.error_codes()`): a new error class shows up by itself."""
+    """`error.code` as one named enum of every code the API answers, each with its statuses,
+    built from the typed errors and the handler's tables (`errors.error_codes()`): a new error
+    class shows up by itself."""
 
     target_class = "ticketing.api.common.ErrorCodeField"
 
     def map_serializer_field(self, auto_schema, direction):
         codes = api_errors.error_codes()
-        component = ResolvedComponent(
-            name="ErrorCode",
-            type=ResolvedComponent.SCHEMA,
-            object="ErrorCode",
-            schema={
-                "type": "string",
-                "enum": sorted(codes),
-                "description": "\n".join(
-                    f"* `{code}` - {', '.join(map(str, sorted(codes[code])))}"
-                    for code in sorted(codes)
-                ),
-            },
+        return _named_enum(
+            auto_schema,
+            "ErrorCode",
+            [(code, ", ".join(map(str, sorted(codes[code])))) for code in sorted(codes)],
         )
-        auto_schema.registry.register_on_missing(component)
-        return component.ref
 
 
 # What the generic refusals say, with the statuses' meaning for the responses' descriptions.

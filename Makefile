@@ -24,7 +24,7 @@ PORT ?= 8000
 
 # Local commands run in development: with DJANGO_DEBUG off Marquee is production and refuses to
 # start without a secret key of its own (docs/operations.md, "Refusals").
-migrate demo run worker beat: export DJANGO_DEBUG ?= 1
+migrate demo run worker beat schema: export DJANGO_DEBUG ?= 1
 
 help:
 	@echo "make run     set up and serve on http://$(HOST):$(PORT) (SQLite unless DATABASE_URL/REDIS_URL)"

@@ -15,11 +15,14 @@ from django.db import IntegrityError, transaction
 
 from ticketing import errors
 
-from .models import Campaign, PromoCode
+from .models import Campaign, DiscountKind, PromoCode
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 RANDOM_LENGTH = 8
 MAX_BATCH = 10_000
+MAX_LENGTH = PromoCode._meta.get_field("code").max_length
+MAX_PREFIX = MAX_LENGTH - RANDOM_LENGTH
+TARGETS = ("films", "cinemas", "screenings")
 _SEPARATORS = re.compile(r"[\s\-_]+")
 
 
@@ -31,6 +34,34 @@ def _random_part() -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_LENGTH))
 
 
+def _check_terms(kind, value, max_uses=None, uses: int = 0) -> None:
+    """Refuse what the table's constraints would: their IntegrityError would otherwise read as
+    a taken code (and send `codes_generate` drawing again forever)."""
+    if kind not in DiscountKind.values:
+        raise errors.InvalidRequest("kind is percent, amount or set_price.", field="kind")
+    if not isinstance(value, int) or value < 0:
+        raise errors.InvalidRequest("value is a whole number, 0 or more.", field="value")
+    if kind == DiscountKind.PERCENT and not 1 <= value <= 100:
+        raise errors.InvalidRequest("A percent is 1 to 100.", field="value")
+    if max_uses is not None and max_uses < uses:
+        raise errors.InvalidRequest(
+            f"max_uses cannot go below the {uses} uses so far.", field="max_uses"
+        )
+
+
+def _set_targets(codes: list[PromoCode], targets: dict) -> None:
+    """The targeting of many codes at once: one insert per kind of target, not one per code."""
+    for name, values in targets.items():
+        field = PromoCode._meta.get_field(name)
+        through = field.remote_field.through
+        own, other = field.m2m_field_name(), field.m2m_reverse_field_name()
+        ids = sorted({getattr(v, "pk", v) for v in values})
+        through.objects.filter(**{f"{own}__in": codes}).delete()
+        through.objects.bulk_create(
+            [through(**{f"{own}_id": c.pk, f"{other}_id": i}) for c in codes for i in ids]
+        )
+
+
 @transaction.atomic
 def codes_generate(*, campaign: Campaign, count: int, prefix: str = "", **terms) -> list[PromoCode]:
     """`count` new unique codes for a campaign, all with the same terms (kind, value, limits,
@@ -40,9 +71,10 @@ def codes_generate(*, campaign: Campaign, count: int, prefix: str = "", **terms)
     prefix = normalise(prefix)
     if prefix and not prefix.isalnum():
         raise errors.InvalidRequest("A prefix is letters and digits.", field="prefix")
-    targets = {
-        name: terms.pop(name) for name in ("films", "cinemas", "screenings") if name in terms
-    }
+    if len(prefix) > MAX_PREFIX:
+        raise errors.InvalidRequest(f"A prefix is at most {MAX_PREFIX} characters.", field="prefix")
+    _check_terms(terms.get("kind"), terms.get("value"), terms.get("max_uses"))
+    targets = {name: terms.pop(name) for name in TARGETS if name in terms}
     made: list[PromoCode] = []
     while len(made) < count:
         wanted = {prefix + _random_part() for _ in range(count - len(made))}
@@ -53,26 +85,64 @@ def codes_generate(*, campaign: Campaign, count: int, prefix: str = "", **terms)
                 made += PromoCode.objects.bulk_create(batch)
         except IntegrityError:
             continue  # another batch took one of these at the same moment: draw again
-    if targets:
-        for code in made:
-            for name, values in targets.items():
-                getattr(code, name).set(values)
+    _set_targets(made, targets)
     return made
 
 
 def code_create(*, campaign: Campaign, code: str, **terms) -> PromoCode:
     """One code with a chosen text (a weekday matinee code, say)."""
     normalised = normalise(code)
-    if not normalised.isalnum() or len(normalised) > 40:
-        raise errors.InvalidRequest("A code is 1 to 40 letters and digits.", field="code")
-    targets = {
-        name: terms.pop(name) for name in ("films", "cinemas", "screenings") if name in terms
-    }
+    if not normalised.isalnum() or len(normalised) > MAX_LENGTH:
+        raise errors.InvalidRequest(
+            f"A code is 1 to {MAX_LENGTH} letters and digits.", field="code"
+        )
+    _check_terms(terms.get("kind"), terms.get("value"), terms.get("max_uses"))
+    targets = {name: terms.pop(name) for name in TARGETS if name in terms}
     try:
         with transaction.atomic():
             made = PromoCode.objects.create(campaign=campaign, code=normalised, **terms)
     except IntegrityError:
-        raise errors.InvalidRequest("That code exists already.", field="code") from None
-    for name, values in targets.items():
-        getattr(made, name).set(values)
+        raise errors.PromoCodeTaken(field="code", code=normalised) from None
+    _set_targets([made], targets)
     return made
+
+
+# What `code_update` may change: the terms, not the text (buyers may hold it) nor the uses
+# (the redemptions' counter).
+EDITABLE = (
+    "kind",
+    "value",
+    "max_uses",
+    "max_uses_per_email",
+    "min_tickets",
+    "max_tickets",
+    "max_discount_per_order",
+    "opens_presale",
+    "valid_from",
+    "valid_until",
+    "ticket_types",
+    "weekdays",
+    "starts_after",
+    "starts_before",
+    *TARGETS,
+)
+
+
+@transaction.atomic
+def code_update(*, code_id, **terms) -> PromoCode:
+    """Change a code's terms, locked against a redemption counting a use at the same moment:
+    `max_uses` never goes below the uses already counted."""
+    unknown = set(terms) - set(EDITABLE)
+    if unknown:
+        raise TypeError(f"code_update() got unexpected terms {sorted(unknown)}")
+    code = PromoCode.objects.select_for_update().filter(pk=code_id).first()
+    if code is None:
+        raise errors.NotFound("No such promo code.", code=code_id)
+    targets = {name: terms.pop(name) for name in TARGETS if name in terms}
+    for name, value in terms.items():
+        setattr(code, name, value)
+    _check_terms(code.kind, code.value, code.max_uses, code.uses)
+    if terms:
+        code.save(update_fields=list(terms))
+    _set_targets([code], targets)
+    return code

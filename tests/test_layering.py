@@ -29,6 +29,10 @@ OWNERS = {
     "ProviderEvent": {"payments/services.py"},
     "OutboxMessage": {"ticketing/outbox/services.py"},
     "IdempotencyRecord": {"ticketing/api/idempotency.py"},
+    "Campaign": {"promotions/campaigns.py", "promotions/redemptions.py"},
+    "PromoCode": {"promotions/codes.py", "promotions/redemptions.py"},
+    "Redemption": {"promotions/redemptions.py"},
+    "CodeEmailUse": {"promotions/redemptions.py"},
 }
 
 

@@ -271,3 +271,39 @@ class PromoLost(SeatsLost):
 
     code = "promo_lost"
     message = "The promo code of this order has no use left; the payment is refunded."
+
+
+# ---- campaigns and their codes (promotions/campaigns.py, promotions/codes.py) ----------------
+class CampaignNotFound(NotFound):
+    code = "campaign_not_found"
+    message = "No such campaign."
+
+
+class CampaignPartnerInvalid(InvalidRequest):
+    code = "campaign_partner_invalid"
+    message = "A campaign's studio is a film studio partner and its platform a ticketing platform."
+
+
+class CampaignDatesInvalid(InvalidRequest):
+    code = "campaign_dates_invalid"
+    message = "A campaign ends after it starts."
+
+
+class CampaignBudgetBelowSpent(InvalidRequest):
+    code = "campaign_budget_below_spent"
+    message = "The budget cannot go below the discount the campaign has already given."
+
+
+class CampaignBudgetFunderOnly(InvalidRequest):
+    code = "campaign_budget_funder_only"
+    message = "Only the partner that funds this campaign's discounts may change its budget."
+
+
+class CampaignCurrencyLocked(InvalidRequest):
+    code = "campaign_currency_locked"
+    message = "Codes of this campaign were used: its currency cannot change any more."
+
+
+class PromoCodeTaken(InvalidRequest):
+    code = "promo_code_taken"
+    message = "That promo code exists already."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.validators import MinValueValidator
 from django.db import models
 
 
@@ -14,6 +15,9 @@ class Scope(models.TextChoices):
     READ = "read", "Read catalogue and seat maps"
     BOOK = "book", "Hold seats and create orders"
     SETTLE = "settle", "Settle orders it took payment for"
+    CAMPAIGNS = "campaigns", "Manage its campaigns and their codes"
+    REPORTS = "reports", "Read its sales and campaign reports"
+    WEBHOOKS = "webhooks", "Manage its webhook endpoints and deliveries"
 
 
 DEFAULT_SCOPES = [Scope.READ.value, Scope.BOOK.value]
@@ -38,12 +42,23 @@ class Partner(models.Model):
 
 
 class ApiKey(models.Model):
-    """The key is `mq_<prefix>_<secret>`; only its SHA-256 is stored, and it is shown once."""
+    """The key is `mq_<prefix>_<secret>`; only its SHA-256 is stored, and it is shown once.
+
+    A partner has several (one per integration, say), each with its own name, scopes and rate
+    limit, so one can be revoked without stopping the others."""
 
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=80, help_text="What the key is for, e.g. 'web shop'.")
     prefix = models.CharField(max_length=12, unique=True)
     key_hash = models.CharField(max_length=64)
     scopes = models.JSONField(default=list)
+    rate_per_minute = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Requests a minute for this key; empty: the partners' default "
+        "(MARQUEE_THROTTLE_PARTNER).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -52,4 +67,4 @@ class ApiKey(models.Model):
         verbose_name = "API key"
 
     def __str__(self) -> str:
-        return f"mq_{self.prefix}_… ({self.partner})"
+        return f"{self.name or 'key'} mq_{self.prefix}_… ({self.partner})"

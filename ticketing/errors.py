@@ -273,6 +273,15 @@ class PromoLost(SeatsLost):
     message = "The promo code of this order has no use left; the payment is refunded."
 
 
+# ---- partners --------------------------------------------------------------------------------
+class ScopeRequired(DomainError):
+    """A partner key (or a browser session) without a scope the endpoint needs; `details.scope`
+    names it, so a partner knows which scope to ask for."""
+
+    code = "scope_required"
+    message = "This API key lacks a scope this needs."
+
+
 # ---- campaigns and their codes (promotions/campaigns.py, promotions/codes.py) ----------------
 class CampaignNotFound(NotFound):
     code = "campaign_not_found"

@@ -16,4 +16,5 @@ urlpatterns = [
     path("orders/<str:pk>/", views.OrderDetail.as_view(), name="order-detail"),
     path("orders/<str:pk>/cancel/", views.OrderCancel.as_view(), name="order-cancel"),
     path("", include("payments.api_urls")),
+    path("", include("promotions.api_urls")),
 ]

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "ticketing.inventory",
     "ticketing.orders",
     "ticketing.outbox",
+    "ticketing.webhooks",
     "ticketing.api",
     "payments",
     "promotions",
@@ -303,6 +304,23 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- Partner webhooks (ticketing/webhooks; docs/partners.md "Webhooks") ----------------------
+MARQUEE_WEBHOOKS = {
+    # Partners' URLs may be plain http, and may name loopback or private addresses (SSRF), only
+    # when allowed: both on by default in development (DEBUG) only.
+    "ALLOW_HTTP": env_bool("MARQUEE_WEBHOOKS_ALLOW_HTTP", DEBUG),
+    "ALLOW_PRIVATE_ADDRESSES": env_bool("MARQUEE_WEBHOOKS_ALLOW_PRIVATE", DEBUG),
+    "TIMEOUT_SECONDS": env_int("MARQUEE_WEBHOOKS_TIMEOUT", 5),
+    # After a secret rotation the previous secret also signs for this long.
+    "SECRET_OVERLAP_HOURS": env_int("MARQUEE_WEBHOOKS_SECRET_OVERLAP_HOURS", 24),
+    "BATCH_SIZE": env_int("MARQUEE_WEBHOOKS_BATCH_SIZE", 200),
+}
+CELERY_BEAT_SCHEDULE["send-due-webhooks"] = {
+    "task": "ticketing.webhooks.tasks.send_due_deliveries",
+    "schedule": env_int("MARQUEE_WEBHOOKS_INTERVAL", 5),
+    "options": {"expires": 30},
 }
 
 # --- Refusals: with DEBUG off, unsafe settings stop every process here (docs/operations.md) ----

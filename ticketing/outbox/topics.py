@@ -21,3 +21,6 @@ SANDBOX_WEBHOOK_TOPIC = "payments.sandbox_webhook"
 
 SESSIONS_EXPIRE_TOPIC = "payment.sessions_expire"
 """Orders were closed unpaid, close their payments' pages at the provider: {"provider", "payment_ids"}."""
+
+WEBHOOK_DELIVERY_TOPIC = "webhooks.delivery"
+"""A partner webhook's first attempt, after the event's commit (ticketing/webhooks): {"delivery_id"}."""

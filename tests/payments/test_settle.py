@@ -73,7 +73,7 @@ def test_a_key_without_the_settle_scope_is_forbidden(screening):
     response = client.post(
         f"/api/v1/orders/{created['id']}/settle/", {"reference": "X"}, format="json"
     )
-    assert_error(response, 403, "forbidden")
+    assert_error(response, 403, "scope_required")
     assert Order.objects.get(pk=created["id"]).status == OrderStatus.PENDING_PAYMENT
 
 

@@ -5,16 +5,17 @@
 A partner key must carry every scope named. A signed-in browser session carries no key: it acts
 for the person signed in, which is booking (`SESSION_SCOPES`) and nothing else.
 
-A missing scope answers 403 `forbidden`, the message naming the scope, `details` empty: the
-answer partners have had since the first keys (tests/api/test_auth_and_throttle.py and
-tests/payments/test_settle.py pin it), kept rather than renamed to `scope_required`.
+A missing scope answers 403 `scope_required` with `details: {"scope": "<name>"}`, as the design's
+contract says (errors.ScopeRequired): a partner's code can tell which scope to ask staff for
+without reading the message.
 """
 
 from __future__ import annotations
 
-from rest_framework.exceptions import NotAuthenticated, PermissionDenied
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import BasePermission
 
+from ticketing import errors
 from ticketing.partners.models import Scope
 
 SESSION_SCOPES = frozenset({Scope.BOOK})
@@ -42,9 +43,13 @@ class RequiresScope(BasePermission):
         api_key = getattr(user, "api_key", None)
         for scope in self.scopes:
             if api_key is None and scope not in SESSION_SCOPES:
-                raise PermissionDenied(
-                    f"A signed-in session may not do this; use an API key with the '{scope}' scope."
+                raise errors.ScopeRequired(
+                    f"A signed-in session may not do this; use an API key with the '{scope}' "
+                    "scope.",
+                    scope=str(scope),
                 )
             if api_key is not None and scope not in api_key.scopes:
-                raise PermissionDenied(f"This API key lacks the '{scope}' scope.")
+                raise errors.ScopeRequired(
+                    f"This API key lacks the '{scope}' scope.", scope=str(scope)
+                )
         return True

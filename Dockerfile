@@ -18,7 +18,7 @@ COPY . .
 # A build step, not a site: DJANGO_DEBUG=1 so the production refusals (no secret key, the
 # sandbox) do not apply to it. The processes the image runs have DEBUG off, the default.
 RUN DJANGO_DEBUG=1 MARQUEE_MANIFEST_STATIC=1 python manage.py collectstatic --noinput -v0 \
-    && mkdir -p /app/var && chown -R marquee /app/var
+    && mkdir -p /app/var/media && chown -R marquee /app/var
 
 USER marquee
 EXPOSE 8000

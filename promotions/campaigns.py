@@ -51,8 +51,6 @@ def campaign_get(*, campaign_id, partner: Partner | None = None) -> Campaign:
 
 
 def _check_partners(studio: Partner | None, platform: Partner | None) -> None:
-    """Checked when a campaign is made or its partners change: a partner deactivated later
-    leaves its campaigns editable (to end them, say)."""
     if studio is None or studio.kind != PartnerKind.STUDIO or not studio.is_active:
         raise errors.CampaignPartnerInvalid(
             "A campaign's studio is an active film studio partner.", field="studio"
@@ -63,8 +61,16 @@ def _check_partners(studio: Partner | None, platform: Partner | None) -> None:
         )
 
 
-def _check(campaign: Campaign) -> None:
-    if campaign.funder == Funder.PLATFORM and campaign.platform is None:
+def campaign_check(campaign: Campaign, *, partners: bool = True) -> None:
+    """What a campaign must be, checked before it is written (the admin's form asks too, to
+    show the refusal beside the field). Its partners are checked when it is made or they
+    change: a partner deactivated later leaves its campaigns editable (to end them, say)."""
+    if partners:
+        _check_partners(
+            campaign.studio if campaign.studio_id else None,
+            campaign.platform if campaign.platform_id else None,
+        )
+    if campaign.funder == Funder.PLATFORM and campaign.platform_id is None:
         raise errors.CampaignPartnerInvalid(
             "A campaign funded by its platform needs a platform.", field="funder"
         )
@@ -78,6 +84,8 @@ def _check(campaign: Campaign) -> None:
         )
     if len(campaign.currency or "") != 3 or not campaign.currency.isalpha():
         raise errors.InvalidRequest("A currency is a 3-letter ISO code.", field="currency")
+    if campaign.budget < campaign.spent:
+        raise errors.CampaignBudgetBelowSpent(budget=campaign.budget, spent=campaign.spent)
 
 
 @transaction.atomic
@@ -87,10 +95,9 @@ def campaign_create(*, films=(), **fields) -> Campaign:
     unknown = set(fields) - set(EDITABLE)
     if unknown:
         raise TypeError(f"campaign_create() got unexpected fields {sorted(unknown)}")
-    _check_partners(fields.get("studio"), fields.get("platform"))
     campaign = Campaign(**fields)
     campaign.currency = (campaign.currency or "").upper()
-    _check(campaign)
+    campaign_check(campaign)
     campaign.save()
     campaign.films.set(films)
     return campaign
@@ -114,15 +121,9 @@ def campaign_update(*, campaign_id, films=None, **changes) -> Campaign:
             and Redemption.objects.filter(campaign=campaign).exists()
         ):
             raise errors.CampaignCurrencyLocked(campaign=campaign.pk, currency=campaign.currency)
-    if "studio" in changes or "platform" in changes:
-        _check_partners(
-            changes.get("studio", campaign.studio), changes.get("platform", campaign.platform)
-        )
     for name, value in changes.items():
         setattr(campaign, name, value)
-    if campaign.budget < campaign.spent:
-        raise errors.CampaignBudgetBelowSpent(budget=campaign.budget, spent=campaign.spent)
-    _check(campaign)
+    campaign_check(campaign, partners="studio" in changes or "platform" in changes)
     if changes:
         campaign.save(update_fields=list(changes))
     if films is not None:

@@ -34,7 +34,7 @@ def _random_part() -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_LENGTH))
 
 
-def _check_terms(kind, value, max_uses=None, uses: int = 0) -> None:
+def terms_check(kind, value, max_uses=None, uses: int = 0) -> None:
     """Refuse what the table's constraints would: their IntegrityError would otherwise read as
     a taken code (and send `codes_generate` drawing again forever)."""
     if kind not in DiscountKind.values:
@@ -73,7 +73,7 @@ def codes_generate(*, campaign: Campaign, count: int, prefix: str = "", **terms)
         raise errors.InvalidRequest("A prefix is letters and digits.", field="prefix")
     if len(prefix) > MAX_PREFIX:
         raise errors.InvalidRequest(f"A prefix is at most {MAX_PREFIX} characters.", field="prefix")
-    _check_terms(terms.get("kind"), terms.get("value"), terms.get("max_uses"))
+    terms_check(terms.get("kind"), terms.get("value"), terms.get("max_uses"))
     targets = {name: terms.pop(name) for name in TARGETS if name in terms}
     made: list[PromoCode] = []
     while len(made) < count:
@@ -96,7 +96,7 @@ def code_create(*, campaign: Campaign, code: str, **terms) -> PromoCode:
         raise errors.InvalidRequest(
             f"A code is 1 to {MAX_LENGTH} letters and digits.", field="code"
         )
-    _check_terms(terms.get("kind"), terms.get("value"), terms.get("max_uses"))
+    terms_check(terms.get("kind"), terms.get("value"), terms.get("max_uses"))
     targets = {name: terms.pop(name) for name in TARGETS if name in terms}
     try:
         with transaction.atomic():
@@ -141,7 +141,7 @@ def code_update(*, code_id, **terms) -> PromoCode:
     targets = {name: terms.pop(name) for name in TARGETS if name in terms}
     for name, value in terms.items():
         setattr(code, name, value)
-    _check_terms(code.kind, code.value, code.max_uses, code.uses)
+    terms_check(code.kind, code.value, code.max_uses, code.uses)
     if terms:
         code.save(update_fields=list(terms))
     _set_targets([code], targets)

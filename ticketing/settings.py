@@ -190,6 +190,9 @@ LOGOUT_REDIRECT_URL = "storefront:home"
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# What staff upload (campaign banners): under the var dir, served at MEDIA_URL by ticketing/urls.py.
+MEDIA_ROOT = VAR_DIR / "media"
+MEDIA_URL = "/media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -1,6 +1,9 @@
+from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.decorators.cache import cache_control
 from django.views.i18n import set_language
+from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from ticketing import staff_login
@@ -24,6 +27,16 @@ urlpatterns = [
     path("healthz", health, name="health"),
     path("readyz", ready, name="ready"),
     path("metrics", metrics_view, name="metrics"),
+    # What staff upload (campaign banners, a handful of images) is served by Django itself, in
+    # production too: whitenoise serves only what collectstatic gathered. An upload never
+    # replaces a file of the same name (the storage adds a suffix), so a day's caching is safe;
+    # a proxy or CDN in front can serve MEDIA_URL from MEDIA_ROOT instead.
+    re_path(
+        r"^media/(?P<path>.+)$",
+        cache_control(public=True, max_age=86400)(serve),
+        {"document_root": settings.MEDIA_ROOT},
+        name="media",
+    ),
 ]
 
 admin.site.site_header = "Marquee staff"

@@ -316,3 +316,44 @@ class CampaignCurrencyLocked(InvalidRequest):
 class PromoCodeTaken(InvalidRequest):
     code = "promo_code_taken"
     message = "That promo code exists already."
+
+
+# ---- partner webhooks (ticketing/webhooks) ---------------------------------------------------
+class WebhookEndpointNotFound(NotFound):
+    code = "webhook_endpoint_not_found"
+    message = "No such webhook endpoint."
+
+
+class WebhookDeliveryNotFound(NotFound):
+    code = "webhook_delivery_not_found"
+    message = "No such webhook delivery."
+
+
+class WebhookUrlNotAllowed(InvalidRequest):
+    code = "webhook_url_not_allowed"
+    message = "Webhooks cannot be sent to this URL."
+
+
+class WebhookEventUnknown(InvalidRequest):
+    code = "webhook_event_unknown"
+    message = "Subscribe to one or more of the known event types (`details.known`)."
+
+
+class WebhookConflict(DomainError):
+    """A webhook action that cannot happen in the endpoint's or delivery's present state."""
+
+    code = "webhook_conflict"
+    message = "This cannot be done to the webhook now."
+
+
+class WebhookEndpointDisabled(WebhookConflict):
+    code = "webhook_endpoint_disabled"
+    message = (
+        "This endpoint is turned off (`details.reason`): nothing is sent to it. Create a new "
+        "endpoint, or ask staff to turn it back on."
+    )
+
+
+class WebhookDeliveryInFlight(WebhookConflict):
+    code = "webhook_delivery_in_flight"
+    message = "This delivery is being sent right now; look again in a few seconds."

@@ -34,6 +34,7 @@ DOMAIN_STATUS: list[tuple[type[errors.DomainError], int]] = [
     (errors.RefundRefused, status.HTTP_409_CONFLICT),
     (errors.HoldLimitReached, status.HTTP_409_CONFLICT),
     (errors.TicketCheckedIn, status.HTTP_409_CONFLICT),
+    (errors.WebhookConflict, status.HTTP_409_CONFLICT),
     (errors.ScopeRequired, status.HTTP_403_FORBIDDEN),
 ]
 

@@ -45,6 +45,16 @@ def delete(key: str) -> None:
         _complain("delete", key, exc)
 
 
+def get_many(keys: list[str]) -> dict[str, Any] | None:
+    """The values found, in one round trip (missing keys left out); None if the cache is away,
+    for a caller that must tell "not cached" from "cannot ask" (partners' key checks)."""
+    try:
+        return cache.get_many(keys)
+    except Exception as exc:
+        _complain("get_many", keys[0] if keys else "", exc)
+        return None
+
+
 def counter_add(key: str, ttl: int) -> int | None:
     """Add one to a counter that lives `ttl` seconds; its new value, or None if the cache is away.
 

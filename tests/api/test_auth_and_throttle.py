@@ -14,8 +14,9 @@ from tests import factories
 from tests.api.support import assert_error, hold, order, seat_statuses
 from ticketing.api import throttling
 from ticketing.inventory.models import Hold
+from ticketing.partners import services as partner_services
 from ticketing.partners.models import ApiKey, Partner
-from ticketing.partners.services import api_key_create, api_key_revoke
+from ticketing.partners.services import api_key_create, api_key_revoke, api_key_update
 
 pytestmark = pytest.mark.django_db
 
@@ -132,8 +133,8 @@ def test_another_authorization_scheme_is_anonymous(screening):
 def test_a_key_without_the_book_scope_is_403_forbidden(method, path):
     _, raw = factories.partner_with_key(scopes=["read"])
     response = getattr(bearer(raw), method)(path, {}, format="json")
-    details = assert_error(response, 403, "forbidden")
-    assert details == {}
+    details = assert_error(response, 403, "scope_required")
+    assert details == {"scope": "book"}
     assert "book" in response.json()["error"]["message"]
 
 
@@ -209,9 +210,10 @@ def test_partners_are_counted_separately(api, other_api, rates):
 
 
 # ---- Redis down ----------------------------------------------------------------------------------
-@pytest.fixture
-def redis_down(settings):
-    """The cache points at a port where nothing answers, as when Redis has stopped."""
+def stop_redis(settings) -> dict:
+    """The cache points at a port where nothing answers, as when Redis has stopped; returns
+    the cache settings to start it again with."""
+    running = settings.CACHES
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -222,6 +224,12 @@ def redis_down(settings):
     # Changing CACHES makes Django drop its cache clients, so the next use connects afresh.
     with pytest.raises(redis.exceptions.ConnectionError):
         caches["default"].get("probe")
+    return running
+
+
+@pytest.fixture
+def redis_down(settings):
+    stop_redis(settings)
     return settings
 
 
@@ -258,3 +266,94 @@ def test_with_redis_down_seat_maps_holds_and_orders_still_work(
     cancelled = api.post(f"/api/v1/orders/{order_id}/cancel/")
     assert cancelled.status_code == 200, cancelled.content
     assert seat_statuses(anon, screening)[a1] == "available"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_redis_down_keys_are_checked_against_the_database_and_revoked_ones_refused(
+    settings, screening
+):
+    """Never a stale yes: what a server remembered of a key is not trusted while Redis cannot
+    say whether it still holds, nor after Redis is back, since a revocation made meanwhile
+    could not be announced."""
+    partner, raw = factories.partner_with_key()
+    _, revoked_raw = api_key_create(partner=partner, name="to revoke")
+    a1, a2, a3 = factories.seats(screening.auditorium, "A1", "A2", "A3")
+    assert bearer(raw).get("/api/v1/films/").status_code == 200
+    assert bearer(revoked_raw).get("/api/v1/films/").status_code == 200
+    remembered = dict(partner_services._memo)  # what this server (and any other) now holds
+
+    running = stop_redis(settings)
+    api_key_revoke(key=ApiKey.objects.get(prefix=revoked_raw.split("_")[1]))
+    partner_services._memo.update(remembered)
+
+    assert_error(hold(bearer(revoked_raw), screening, a1), 401, "unauthenticated")
+    assert hold(bearer(raw), screening, a2).status_code == 201
+
+    settings.CACHES = running  # Redis is back, still holding what it had before
+    partner_services._memo.update(remembered)
+    assert_error(hold(bearer(revoked_raw), screening, a1), 401, "unauthenticated")
+    assert hold(bearer(raw), screening, a3).status_code == 201
+
+
+# ---- a rate per key --------------------------------------------------------------------------
+@pytest.fixture
+def partner_rate(monkeypatch):
+    """The partners' default rate, counted in Redis (each test has its own key prefix)."""
+
+    def set_rate(rate: str):
+        monkeypatch.setattr(throttling.PartnerRateThrottle, "THROTTLE_RATES", {"partner": rate})
+
+    return set_rate
+
+
+def test_each_key_of_a_partner_is_counted_apart(partner_key, partner_rate):
+    partner_rate("2/min")
+    partner, raw = partner_key
+    _, second_raw = api_key_create(partner=partner, name="second")
+    first, second = bearer(raw), bearer(second_raw)
+
+    assert [first.get("/api/v1/films/").status_code for _ in range(2)] == [200, 200]
+    response = first.get("/api/v1/films/")
+    assert_error(response, 429, "throttled")
+    assert 1 <= int(response["Retry-After"]) <= 61
+    assert [second.get("/api/v1/films/").status_code for _ in range(2)] == [200, 200]
+
+
+def test_a_key_with_its_own_rate_is_held_to_it_and_the_others_to_the_default(
+    partner_key, partner_rate
+):
+    partner_rate("3/min")
+    partner, raw = partner_key
+    _, slow_raw = api_key_create(partner=partner, name="reports", rate_per_minute=1)
+    _, fast_raw = api_key_create(partner=partner, name="shop", rate_per_minute=5)
+    slow, fast, default = bearer(slow_raw), bearer(fast_raw), bearer(raw)
+
+    assert slow.get("/api/v1/films/").status_code == 200
+    assert int(assert_error(slow.get("/api/v1/films/"), 429, "throttled")["retry_after"]) >= 1
+    assert [fast.get("/api/v1/films/").status_code for _ in range(6)] == [200] * 5 + [429]
+    assert [default.get("/api/v1/films/").status_code for _ in range(4)] == [200] * 3 + [429]
+
+
+def test_a_new_rate_for_a_key_applies_at_its_next_call(partner_key, partner_rate):
+    partner_rate("1000/min")
+    partner, raw = partner_key
+    client = bearer(raw)
+    assert client.get("/api/v1/films/").status_code == 200
+
+    key = ApiKey.objects.get(partner=partner)
+    api_key_update(key=key, name=key.name, scopes=key.scopes, rate_per_minute=1)
+
+    assert_error(client.get("/api/v1/films/"), 429, "throttled")
+
+
+def test_a_keys_rate_is_its_partners_own_and_never_counts_another_partners_calls(
+    partner_key, partner_rate
+):
+    partner_rate("1000/min")
+    partner, raw = partner_key
+    other, other_raw = factories.partner_with_key()
+    ApiKey.objects.filter(partner__in=[partner, other]).update(rate_per_minute=1)
+
+    assert bearer(raw).get("/api/v1/films/").status_code == 200
+    assert bearer(other_raw).get("/api/v1/films/").status_code == 200
+    assert_error(bearer(raw).get("/api/v1/films/"), 429, "throttled")

@@ -1,4 +1,4 @@
-"""The API's rate limits, per client address, per partner and per signed-in user.
+"""The API's rate limits, per client address, per partner key and per signed-in user.
 
 The counting is ticketing/ratelimit.py's. With Redis down requests pass uncounted, so the API
 never goes down with Redis, except hold posts: a script must not take a room while the limit is
@@ -31,13 +31,24 @@ class AnonRateThrottle(_ApiThrottle, throttling.AnonRateThrottle):
 
 
 class PartnerRateThrottle(_ApiThrottle, throttling.SimpleRateThrottle):
+    """Per API key, at the key's own `rate_per_minute` or else the partners' rate (`partner`,
+    MARQUEE_THROTTLE_PARTNER): a partner's keys are counted apart, so one busy integration
+    does not use up the others' allowance."""
+
     scope = "partner"
 
+    def allow_request(self, request, view):
+        own = getattr(getattr(request.user, "api_key", None), "rate_per_minute", None)
+        if own:
+            self.rate = f"{own}/min"
+            self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request, view)
+
     def get_cache_key(self, request, view):
-        partner = getattr(request.user, "partner", None)
-        if partner is None:
+        api_key = getattr(request.user, "api_key", None)
+        if api_key is None:
             return None
-        return self.cache_format % {"scope": self.scope, "ident": partner.pk}
+        return self.cache_format % {"scope": self.scope, "ident": f"key{api_key.pk}"}
 
 
 class UserRateThrottle(_ApiThrottle, throttling.SimpleRateThrottle):

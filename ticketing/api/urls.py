@@ -16,5 +16,6 @@ urlpatterns = [
     path("orders/<str:pk>/", views.OrderDetail.as_view(), name="order-detail"),
     path("orders/<str:pk>/cancel/", views.OrderCancel.as_view(), name="order-cancel"),
     path("", include("payments.api_urls")),
+    path("", include("ticketing.webhooks.urls")),
     path("", include("promotions.api_urls")),
 ]

@@ -103,8 +103,16 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
         for delivery in queryset.select_related("endpoint"):
             try:
                 services.delivery_redeliver(delivery=delivery)
-            except errors.WebhookConflict as exc:
-                refused.append(f"{delivery.event_id} to {delivery.endpoint.url}: {exc.message}")
+            except errors.WebhookEndpointDisabled as exc:
+                refused.append(
+                    f"{delivery.event_id} to {delivery.endpoint.url} not sent: the endpoint is "
+                    f"turned off ({exc.details.get('reason') or 'no reason recorded'})."
+                )
+            except errors.WebhookDeliveryInFlight:
+                refused.append(
+                    f"{delivery.event_id} to {delivery.endpoint.url} not sent again: it is "
+                    "being sent right now."
+                )
             else:
                 sent += 1
         if sent:

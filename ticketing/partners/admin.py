@@ -1,34 +1,69 @@
 """Staff pages for partners and their API keys.
 
-Keys are made only by `python manage.py create_partner NAME` (or `--new-key` for another key),
-which prints the key once: the admin never sees a raw key, only its prefix. Revoking goes
-through `api_key_revoke`.
+Staff add a key here (a name, its scopes, optionally its own rate limit): the raw key is shown
+once, on the page that answers the form, and never again; only its prefix is visible after.
+A live key's name, scopes and rate can be changed, and keys are revoked with an action. Every
+write goes through the partners' services, so every server sees it at once. A partner is
+created with `python manage.py create_partner NAME` and deactivated, never deleted.
 """
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Q
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from .models import ApiKey, Partner
-from .services import api_key_revoke, partner_deactivate
+from .models import ApiKey, Partner, Scope
+from .services import (
+    api_key_create,
+    api_key_revoke,
+    api_key_update,
+    partner_deactivate,
+    partner_keys_invalidate,
+)
 
 CREATE_HELP = (
-    "API keys are created with `python manage.py create_partner NAME` (a new partner) or "
-    "`python manage.py create_partner NAME --new-key` (another key), which print the key once. "
+    "Partners are created with `python manage.py create_partner NAME`, which prints their first "
+    "key once. Add more keys (one per integration) with “Add API key”: each is shown once. "
     "Revoke keys from the API keys list."
 )
+
+
+class ApiKeyForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        choices=Scope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="What the key may do. `read` and `book` suit a ticketing platform.",
+    )
+
+    class Meta:
+        model = ApiKey
+        fields = ["partner", "name", "scopes", "rate_per_minute"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "partner" in self.fields:
+            self.fields["partner"].queryset = Partner.objects.filter(is_active=True)
 
 
 class ApiKeyInline(admin.TabularInline):
     model = ApiKey
     extra = 0
     can_delete = False
-    fields = ["key_prefix", "scopes", "created_at", "last_used_at", "revoked_at"]
+    fields = [
+        "name",
+        "key_prefix",
+        "scopes",
+        "rate_per_minute",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
     readonly_fields = fields
-    verbose_name_plural = "API keys (create with manage.py create_partner NAME --new-key)"
+    verbose_name_plural = "API keys"
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -93,6 +128,10 @@ class PartnerAdmin(admin.ModelAdmin):
         actions.pop("delete_selected", None)
         return actions
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        partner_keys_invalidate(partner=obj)
+
     @admin.action(description="Deactivate selected partners (keys revoked)", permissions=["change"])
     def deactivate_partners(self, request, queryset):
         partners = list(queryset.filter(is_active=True))
@@ -128,30 +167,108 @@ class PartnerAdmin(admin.ModelAdmin):
     def keys(self, obj):
         if not obj.pk:
             return CREATE_HELP
-        url = reverse("admin:partners_apikey_changelist") + f"?partner__id__exact={obj.pk}"
-        return format_html('<a href="{}">Manage this partner\'s keys</a>. {}', url, CREATE_HELP)
+        listing = reverse("admin:partners_apikey_changelist") + f"?partner__id__exact={obj.pk}"
+        if not obj.is_active:
+            return format_html('<a href="{}">This partner\'s keys</a> (deactivated).', listing)
+        add = reverse("admin:partners_apikey_add") + f"?partner={obj.pk}"
+        return format_html(
+            '<a href="{}">Add a key for this partner</a> (shown once) · '
+            '<a href="{}">Manage this partner\'s keys</a>',
+            add,
+            listing,
+        )
 
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    """Read-only, apart from revoking: keys are only ever shown once, when created."""
+    """Added through `api_key_create` (the raw key shown once, on the answer to the form), changed
+    through `api_key_update`, revoked through `api_key_revoke`; never deleted, for the record."""
 
-    list_display = ["key_prefix", "partner", "scopes", "created_at", "last_used_at", "revoked_at"]
+    form = ApiKeyForm
+    list_display = [
+        "key_prefix",
+        "name",
+        "partner",
+        "scopes",
+        "rate_per_minute",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
     list_filter = [RevokedFilter, "partner"]
     list_select_related = ["partner"]
-    search_fields = ["prefix", "partner__name"]
-    fields = ["key_prefix", "partner", "scopes", "created_at", "last_used_at", "revoked_at"]
-    readonly_fields = fields
+    search_fields = ["prefix", "name", "partner__name"]
     actions = ["revoke_keys"]
+    shown_once_template = "admin/partners/apikey/shown_once.html"
 
-    def has_add_permission(self, request):
-        return False
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["partner", "name", "scopes", "rate_per_minute"]
+        return [
+            "key_prefix",
+            "partner",
+            "name",
+            "scopes",
+            "rate_per_minute",
+            "created_at",
+            "last_used_at",
+            "revoked_at",
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["key_prefix", "partner", "created_at", "last_used_at", "revoked_at"]
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.revoked_at is not None:
+            return False  # a revoked key stays as it was revoked
+        return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
         return False  # revoked keys stay, for the record
 
     def has_revoke_permission(self, request):
         return request.user.has_perm("partners.change_apikey")
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if change:
+            api_key_update(
+                key=obj,
+                name=data["name"],
+                scopes=data["scopes"],
+                rate_per_minute=data.get("rate_per_minute"),
+            )
+            return
+        key, raw = api_key_create(
+            partner=data["partner"],
+            name=data["name"],
+            scopes=data["scopes"],
+            rate_per_minute=data.get("rate_per_minute"),
+        )
+        for field in ("pk", "prefix", "scopes", "created_at"):  # the admin logs and shows `obj`
+            setattr(obj, field, getattr(key, field))
+        obj.raw_key = raw  # for response_add only; never stored
+
+    def response_add(self, request, obj, post_url_continue=None):
+        """The one page that shows the key: answered to the form's post, not redirected to,
+        so the key is never in a URL, a session or a cache."""
+        response = TemplateResponse(
+            request,
+            self.shown_once_template,
+            {
+                **self.admin_site.each_context(request),
+                "title": "Copy the new API key now",
+                "opts": self.opts,
+                "key": obj,
+                "raw_key": obj.raw_key,
+                "partner_url": reverse("admin:partners_partner_change", args=[obj.partner_id]),
+                "keys_url": reverse("admin:partners_apikey_changelist"),
+            },
+        )
+        response["Cache-Control"] = "no-store"
+        return response
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "subtitle": CREATE_HELP}
@@ -167,7 +284,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         for key in live:
             api_key_revoke(key=key)
         skipped = queryset.count() - len(live)
-        text = f"{len(live)} key(s) revoked."
+        text = f"{len(live)} key(s) revoked; every server refuses them now."
         if skipped:
             text += f" {skipped} already revoked."
         self.message_user(request, text, messages.SUCCESS)

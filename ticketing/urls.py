@@ -10,6 +10,13 @@ from ticketing import staff_login
 from ticketing.health import health, ready
 from ticketing.observability.metrics import metrics_view
 
+
+@cache_control(public=True, max_age=86400)
+def uploaded(request, path):
+    """A file staff uploaded, from MEDIA_ROOT as it is now (not as it was at import)."""
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+
 handler400 = "ticketing.api.errors.bad_request"
 handler404 = "ticketing.api.errors.not_found"
 handler500 = "ticketing.api.errors.server_error"
@@ -31,12 +38,7 @@ urlpatterns = [
     # production too: whitenoise serves only what collectstatic gathered. An upload never
     # replaces a file of the same name (the storage adds a suffix), so a day's caching is safe;
     # a proxy or CDN in front can serve MEDIA_URL from MEDIA_ROOT instead.
-    re_path(
-        r"^media/(?P<path>.+)$",
-        cache_control(public=True, max_age=86400)(serve),
-        {"document_root": settings.MEDIA_ROOT},
-        name="media",
-    ),
+    re_path(r"^media/(?P<path>.+)$", uploaded, name="media"),
 ]
 
 admin.site.site_header = "Marquee staff"

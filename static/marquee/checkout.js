@@ -23,6 +23,11 @@
     var total = document.querySelector("[data-total]");
     if (fee) { fee.textContent = money(quote.fee); }
     if (total) { total.textContent = money(quote.total); }
+    // A promo code's discount was priced on the server for the types as they were: until it
+    // is applied again, show the prices without it rather than a discount that may be wrong.
+    document.querySelectorAll("[data-discount]").forEach(function (el) { el.hidden = true; });
+    var stale = document.querySelector("[data-promo-stale]");
+    if (stale) { stale.hidden = false; }
   }
   document.querySelectorAll("[data-type-select]").forEach(function (s) { s.addEventListener("change", update); });
 })();

@@ -93,6 +93,7 @@ def confirmation_context(order: Order) -> dict:
                     "type": t.ticket_type_name,
                     "price": format_money(t.price + t.surcharge, order.currency),
                     "surcharge": format_money(t.surcharge, order.currency) if t.surcharge else "",
+                    "discount": format_money(t.discount, order.currency) if t.discount else "",
                     "code": t.code,
                     "cid": ticket_cid(t),
                     "refunded": t.refunded_at is not None,

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from payments import services as payments
 from payments.models import PaymentStatus
+from promotions import offers
 from ticketing import buyers, errors
 from ticketing.client_ip import client_address
 from ticketing.flows import checkout as checkout_flow
@@ -124,6 +125,12 @@ def hold_seats(request: HttpRequest, pk: int) -> HttpResponse:
 class CheckoutForm(forms.Form):
     name = forms.CharField(label=_("Full name"), max_length=120)
     email = forms.EmailField(label=_("Email"), help_text=_("Your tickets are sent here."))
+    promo_code = forms.CharField(
+        label=_("Promo code"),
+        max_length=60,
+        required=False,
+        help_text=_("Optional. Capitals, spaces and dashes do not matter."),
+    )
 
     def __init__(self, *args, seats: list[Seat], ticket_types: list[dict], initial_types, **kw):
         super().__init__(*args, **kw)
@@ -160,6 +167,24 @@ def _done_url(order: Order) -> str:
     return reverse("storefront:done", args=[eticket.order_token(order)])
 
 
+def _with_promo(text: str, screening, quote: pricing.Quote) -> tuple[str, pricing.Quote]:
+    """The code as stored and the quote with its discounts, as the order would get them: a
+    preview, nothing counted (uses and budget are checked when the order is placed)."""
+    code = offers.code_find(text)
+    offer = offers.offer_for(code, screening, quote)
+    return code.code, pricing.with_discounts(quote, offer.discounts)
+
+
+def _applying(request: HttpRequest) -> bool:
+    """*Apply* pressed with a code typed: show the discount, place nothing. (Pressed with the
+    field empty, or Enter in another field, it continues as the form's main button would.)"""
+    return (
+        request.method == "POST"
+        and bool(request.POST.get("apply_promo"))
+        and bool((request.POST.get("promo_code") or "").strip())
+    )
+
+
 @require_http_methods(["GET", "POST"])
 @throttled
 def checkout(request: HttpRequest, hold_id) -> HttpResponse:
@@ -177,21 +202,26 @@ def checkout(request: HttpRequest, hold_id) -> HttpResponse:
     chosen = request.session.get(TYPES_SESSION, {}).get(str(hold.pk), {})
     user = request.user if request.user.is_authenticated else None
     initial = {"name": user.get_full_name() if user else "", "email": user.email if user else ""}
+    applying = _applying(request)
+    if applying:  # the form as typed, not judged yet: only the code is being tried
+        initial = {name: request.POST.get(name, "") for name in ("name", "email", "promo_code")}
+        chosen = {str(seat.pk): request.POST.get(f"type_{seat.pk}", "") for seat in seats}
     form = CheckoutForm(
-        request.POST if request.method == "POST" else None,
+        request.POST if request.method == "POST" and not applying else None,
         seats=seats,
         ticket_types=prices.ticket_types,
         initial_types=chosen,
         initial=initial,
     )
-    error = ""
-    if request.method == "POST" and form.is_valid():
+    error = promo_error = ""
+    if request.method == "POST" and not applying and form.is_valid():
         try:
             order = checkout_flow.order_place(
                 hold_id=hold.pk,
                 customer_email=form.cleaned_data["email"],
                 customer_name=form.cleaned_data["name"],
                 tickets=form.tickets(),
+                promo_code=form.cleaned_data["promo_code"],
                 buyer_key=buyers.browser_key(request),
                 language=translation.get_language() or "en",
                 user=user,
@@ -204,6 +234,8 @@ def checkout(request: HttpRequest, hold_id) -> HttpResponse:
             if order is None:
                 return _expired(request, hold)
             return redirect(_done_url(order))
+        except errors.PromoRefused as exc:
+            promo_error = messages.explain(exc)
         except errors.DomainError as exc:
             error = messages.explain(exc)
         else:
@@ -223,6 +255,12 @@ def checkout(request: HttpRequest, hold_id) -> HttpResponse:
         )
     except (errors.DomainError, ValueError):
         quote = None
+    promo_text, promo = (form["promo_code"].value() or "").strip(), None
+    if quote is not None and promo_text and not promo_error:
+        try:
+            promo, quote = _with_promo(promo_text, screening, quote)
+        except errors.PromoRefused as exc:
+            promo_error = messages.explain(exc)
     context = {
         "hold": hold,
         "screening": screening,
@@ -233,12 +271,16 @@ def checkout(request: HttpRequest, hold_id) -> HttpResponse:
         "prices": prices,
         "quote": quote,
         "error": error,
+        "promo": promo,
+        "promo_error": promo_error,
         "config": {
             **price_config(prices),
             "seatTypes": {str(s.pk): s.seat_type for s in seats},
         },
     }
-    status = 400 if request.method == "POST" else 200
+    # A post that comes back here failed, unless it only tried a code, and it applied.
+    failed = request.method == "POST" and (not applying or bool(promo_error))
+    status = 400 if failed else 200
     response = render(request, "storefront/checkout.html", context, status=status)
     response["Cache-Control"] = "no-store"
     return response

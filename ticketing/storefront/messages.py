@@ -30,6 +30,17 @@ PLAIN = {
         "Too many seats of this screening are already held from your connection. Buy or release "
         "the seats you hold, or try again in a few minutes."
     ),
+    "promo_unknown": _("We do not know this promo code. Check how it is spelt and try again."),
+    "promo_expired": _(
+        "This promo code cannot be used at the moment: it has ended or not started."
+    ),
+    "promo_exhausted": _("This promo code has been used as many times as it can be."),
+    "promo_exhausted_email": _(
+        "You have already used this promo code as many times as one person may."
+    ),
+    "promo_not_applicable": _("This promo code does not apply to these tickets or this showing."),
+    "promo_budget_spent": _("This promotion has given all its discounts. It has now ended."),
+    "promo_no_presale": _("This code does not open a presale."),
 }
 
 
@@ -39,6 +50,17 @@ def explain(exc: errors.DomainError) -> str:
         return str(exc.message)
     if exc.code == "too_many_seats":
         return str(text) % {"limit": exc.details.get("limit", "")}
+    if exc.code == "promo_exhausted" and exc.details.get("per") == "email":
+        return str(PLAIN["promo_exhausted_email"])
+    if exc.code == "promo_not_applicable" and exc.details.get("reason") == "no_presale":
+        return str(PLAIN["promo_no_presale"])
+    n = exc.details.get("min_tickets") or 1
+    if exc.code == "promo_not_applicable" and exc.details.get("reason") == "min_tickets" and n > 1:
+        return ngettext(
+            "This promo code needs at least %(n)s ticket in the order.",
+            "This promo code needs at least %(n)s tickets in the order.",
+            n,
+        ) % {"n": n}
     return str(text)
 
 

@@ -86,6 +86,7 @@ def film_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "not_here": not_here,
         "days": days,
         "presale_form": presale.showtimes_opened(request, film, days),
+        "campaign": campaigns.for_film(request, film),
     }
     return render(request, "storefront/film.html", context)
 

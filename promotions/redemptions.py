@@ -23,6 +23,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from ticketing import errors
+from ticketing.webhooks import events
+from ticketing.webhooks.services import event_emit
 
 from .models import Campaign, CodeEmailUse, PromoCode, Redemption
 from .offers import Offer
@@ -75,7 +77,31 @@ def redemption_create(*, order, offer: Offer, email: str, partner=None) -> Redem
         funder=code.campaign.funder,
     )
     log.info("code %s used by order %s: %d off", code.code, order.code, amount)
+    _warn_if_budget_low(code.campaign_id, amount)
     return redemption
+
+
+BUDGET_LOW_SHARE = 0.1  # a campaign's partners are told when less than this is left
+
+
+def _warn_if_budget_low(campaign_id: int, amount: int) -> None:
+    """The use that took the budget below a tenth tells the studio and the platform (once)."""
+    campaign = Campaign.objects.select_related("studio", "platform").get(pk=campaign_id)
+    floor = campaign.budget * BUDGET_LOW_SHARE
+    if not (campaign.budget_left < floor <= campaign.budget_left + amount):
+        return
+    for partner in filter(None, (campaign.studio, campaign.platform)):
+        event_emit(
+            partner=partner,
+            type=events.CAMPAIGN_BUDGET_LOW,
+            data={
+                "campaign": campaign.pk,
+                "budget": campaign.budget,
+                "spent": campaign.spent,
+                "currency": campaign.currency,
+            },
+            dedupe_key=f"{events.CAMPAIGN_BUDGET_LOW}:{campaign.pk}",
+        )
 
 
 def redemptions_release(*, order_ids: list) -> int:

@@ -11,12 +11,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from django.db.models import Q
+
 from ticketing import errors
 from ticketing.db import retry_on_conflict
 from ticketing.inventory import holds, seatmap
 from ticketing.orders import services as orders
+from ticketing.partners.models import Partner
 from ticketing.screenings import sales
 from ticketing.screenings.models import ScreeningStatus
+from ticketing.webhooks import events
+from ticketing.webhooks.services import event_emit
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +31,19 @@ class ScreeningCancelled:
     holds_released: int = 0
     orders_cancelled: int = 0
     already: bool = False
+
+
+def _tell_partners(screening) -> None:
+    """Every partner with an order or seats set aside on the screening is told once."""
+    for partner in Partner.objects.filter(
+        Q(orders__screening=screening) | Q(allocations__screening=screening)
+    ).distinct():
+        event_emit(
+            partner=partner,
+            type=events.SCREENING_CANCELLED,
+            data={"screening": screening.pk, "starts_at": screening.starts_at.isoformat()},
+            dedupe_key=f"{events.SCREENING_CANCELLED}:{screening.pk}",
+        )
 
 
 @retry_on_conflict()
@@ -46,6 +64,7 @@ def screening_cancel(*, screening_id: int, actor: str, reason: str = "") -> Scre
     cancelled = orders.orders_cancel_unpaid(screening_id=screening.pk, actor=actor, reason=why)
     released = holds.holds_release_for_screening(screening_id=screening.pk)
     seatmap.invalidate(screening.pk)
+    _tell_partners(screening)
     log.info(
         "screening %s cancelled by %s: %d holds released, %d unpaid orders cancelled",
         screening.pk,

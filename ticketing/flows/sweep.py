@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from payments import services as payments
-from ticketing.inventory import claims, holds
+from ticketing.inventory import allocations, claims, holds
 from ticketing.orders import services as orders
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,7 @@ class SweepResult:
     claims_deleted: int = 0
     orders_expired: int = 0
     payments_closed: int = 0
+    allocations_released: int = 0
 
 
 def sweep(*, batch_size: int | None = None) -> SweepResult:
@@ -37,6 +38,7 @@ def sweep(*, batch_size: int | None = None) -> SweepResult:
     result.payments_closed = payments.payments_close_for_closed_orders(batch_size=batch_size)
     result.claims_deleted = claims.sweep_dead(now=now, batch_size=batch_size)
     holds.holds_close_dead(now=now)
+    result.allocations_released = allocations.allocations_tell_released(now=now)
     if result.claims_deleted or result.orders_expired or result.payments_closed:
         log.info(
             "sweep: %d dead claims deleted, %d orders expired, %d payments closed",

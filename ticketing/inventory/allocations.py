@@ -16,12 +16,15 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from ticketing import errors
 from ticketing.db import retry_on_conflict
 from ticketing.screenings.models import Seat
+from ticketing.webhooks import events
+from ticketing.webhooks.services import event_emit
 
 from . import best_available, claims, seatmap
 from .holds import _screening_for_sale, _take_turn, _validate_seats
@@ -112,7 +115,7 @@ def allocations_of(*, partner, now=None) -> list[AllocationState]:
     now = now or timezone.now()
     allocations = list(
         Allocation.objects.filter(partner=partner)
-        .select_related("screening__film", "screening__auditorium__cinema")
+        .select_related("partner", "screening__film", "screening__auditorium__cinema")
         .order_by("release_at")
     )
     counts = {
@@ -145,28 +148,40 @@ def allocations_of(*, partner, now=None) -> list[AllocationState]:
     return out
 
 
-def allocations_released(*, now=None, limit: int = 200) -> list[AllocationState]:
-    """Allocations whose release time has passed and whose partner has not been told: marked
-    told once (a conditional update), returned with what they sold."""
+def allocations_tell_released(*, now=None, limit: int = 200) -> int:
+    """Tell each partner once, by webhook, that an allocation of its reached its release time,
+    with what it sold (its seats were back on general sale at that instant already). Marking it
+    told and writing the event are one transaction: told once, never lost."""
     now = now or timezone.now()
     due = list(
         Allocation.objects.filter(release_at__lte=now, released_notified_at__isnull=True)
         .order_by("release_at")
-        .values_list("pk", flat=True)[:limit]
+        .values_list("pk", "partner_id")[:limit]
     )
-    told = []
-    for allocation_id in due:
-        if Allocation.objects.filter(pk=allocation_id, released_notified_at__isnull=True).update(
-            released_notified_at=now
-        ):
-            told.append(allocation_id)
-    if not told:
-        return []
-    partners = Allocation.objects.filter(pk__in=told).values_list("partner", flat=True)
-    states = []
-    for partner_id in set(partners):
-        states += [
-            s for s in allocations_of(partner=partner_id, now=now) if s.allocation.pk in told
-        ]
-    return states
-
+    told = 0
+    for allocation_id, partner_id in due:
+        with transaction.atomic():
+            if not Allocation.objects.filter(
+                pk=allocation_id, released_notified_at__isnull=True
+            ).update(released_notified_at=now):
+                continue  # another sweep told it
+            [state] = [
+                s
+                for s in allocations_of(partner=partner_id, now=now)
+                if s.allocation.pk == allocation_id
+            ]
+            allocation = state.allocation
+            event_emit(
+                partner=allocation.partner,
+                type=events.ALLOCATION_RELEASED,
+                data={
+                    "allocation": allocation.pk,
+                    "screening": allocation.screening_id,
+                    "release_at": allocation.release_at.isoformat(),
+                    "seats": len(allocation.seat_ids),
+                    "sold": state.sold,
+                },
+                dedupe_key=f"{events.ALLOCATION_RELEASED}:{allocation.pk}",
+            )
+            told += 1
+    return told

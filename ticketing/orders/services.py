@@ -29,7 +29,7 @@ from ticketing.outbox.services import message_add
 from ticketing.outbox.topics import CONFIRMATION_TOPIC
 from ticketing.screenings.sales import screening_refresh_for_sale
 
-from . import codes, pricing, signals
+from . import codes, partner_events, pricing, signals
 from .models import Order, OrderStatus, OrderStatusChange, PaidVia, Ticket
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,7 @@ def _record(order: Order, to_status: str, *, actor: str, reason: str = "", **fie
         setattr(order, name, value)
     if to_status in ENDED:
         signals.orders_ended.send(sender=Order, order_ids=[order.pk], status=to_status)
+    partner_events.tell_partner(order)
 
 
 def _new_order(**fields) -> Order:

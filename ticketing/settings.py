@@ -7,6 +7,7 @@ email is printed to the console. Set them and the same code runs on PostgreSQL a
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -29,6 +30,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "csp",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -50,6 +52,7 @@ MIDDLEWARE = [
     "ticketing.observability.request_id.RequestIdMiddleware",
     "ticketing.observability.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -325,6 +328,44 @@ CELERY_BEAT_SCHEDULE["send-due-webhooks"] = {
     "schedule": env_int("MARQUEE_WEBHOOKS_INTERVAL", 5),
     "options": {"expires": 30},
 }
+
+# --- Security headers: Content-Security-Policy (docs/operations.md) --------------------------
+from csp.constants import NONCE, NONE, SELF  # noqa: E402
+
+# No inline script and no style attribute anywhere: scripts load from /static/; the few <style>
+# blocks a page writes (the seat map's column count, the order, sandbox and API docs pages)
+# carry the request's nonce.
+_CSP = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        # data: for the images Swagger UI's stylesheet carries; posters on another host need
+        # theirs listed.
+        "img-src": [SELF, "data:", *env_list("MARQUEE_CSP_IMAGE_HOSTS", [])],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        # A form's redirect is checked too: checkout posts here and is sent on to the payment
+        # page (the sandbox's on SITE_URL, Stripe Checkout's), whose form ends on the return_url.
+        "form-action": [
+            SELF,
+            "{0.scheme}://{0.netloc}".format(urlsplit(MARQUEE_PAYMENTS["SITE_URL"])),
+            *(["https://checkout.stripe.com"] if "stripe" in MARQUEE_PAYMENTS["PROVIDERS"] else []),
+            *(
+                source
+                for host in MARQUEE_PAYMENTS["RETURN_HOSTS"]
+                for source in ([host[1:], f"*{host}"] if host.startswith(".") else [host])
+            ),
+            *env_list("MARQUEE_CSP_FORM_ACTION", []),
+        ],
+        "report-uri": env_list("MARQUEE_CSP_REPORT_URI", []) or None,
+    }
+}
+# Report-only: browsers report what the policy would block and block nothing (a trial run).
+CSP_REPORT_ONLY = env_bool("MARQUEE_CSP_REPORT_ONLY", False)
+CONTENT_SECURITY_POLICY = None if CSP_REPORT_ONLY else _CSP
+CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP if CSP_REPORT_ONLY else None
 
 # --- Refusals: with DEBUG off, unsafe settings stop every process here (docs/operations.md) ----
 security.refuse_unsafe(

@@ -42,7 +42,11 @@ def seat_rows(seat_map: SeatMap, *, selected: set, taken: set, mine: set) -> Saf
             f'<div class="seat-row" role="group" aria-label="{escape(row_name % {"row": row.label})}">'
             f'<span class="row-label" aria-hidden="true">{label}</span><div class="row-seats">'
         )
+        column = 0  # seats come in x order; an empty cell stands for each gap (an aisle)
         for seat in row.seats:
+            if seat.x > column:
+                add('<span class="seat-gap"></span>' * (seat.x - column))
+            column = seat.x + 1
             status, enabled, checked = seat_state(seat, selected, taken, mine)
             kind = kinds.get(seat.type, seat.type)
             seat_label = escape(seat.label)
@@ -58,7 +62,7 @@ def seat_rows(seat_map: SeatMap, *, selected: set, taken: set, mine: set) -> Saf
                 state = f", {blocked_text if status == 'blocked' else taken_text}"
             name = escape(seat_name % {"row": seat.row, "number": seat.number})
             add(
-                f'<span class="seat-cell" style="grid-column: {seat.x + 1}">'
+                '<span class="seat-cell">'
                 f'<input type="checkbox" class="seat-input" name="seat" value="{seat.id}" '
                 f'id="seat-{seat.id}" data-label="{seat_label}" data-type="{escape(seat.type)}" '
                 f'data-x="{seat.x}" data-y="{seat.y}"{flags}>'

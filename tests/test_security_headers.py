@@ -1,4 +1,5 @@
-"""Security headers: a Content-Security-Policy on every page that allows no inline script.
+"""Security headers: a Content-Security-Policy on every page that allows no inline script, and
+CORS for the read-only catalogue only (studios' showtime widgets), never with credentials.
 
 That the pages really work under the policy, in a browser, is tests/browser/test_csp.py."""
 
@@ -13,9 +14,10 @@ import pytest
 from django.conf import settings
 
 from tests import factories
-from tests.security.startup import production, start
+from tests.security.startup import production, settings_of, start
 
 ROOT = Path(settings.BASE_DIR)
+STUDIO = "https://studio.example"
 
 
 def policy(response, header: str = "Content-Security-Policy") -> dict[str, list[str]]:
@@ -171,3 +173,87 @@ def test_poster_hosts_and_form_targets_can_be_added():
     enforced = policies_of(env)[0]
     assert "img-src 'self' data: https://images.studio.example" in enforced
     assert form_action(enforced)[-1] == "https://pay.tickets.example"
+
+
+# ---- CORS -------------------------------------------------------------------------------------
+@pytest.fixture
+def catalogue(screening):
+    return [
+        "/api/v1/films/",
+        f"/api/v1/films/{screening.film_id}/",
+        "/api/v1/cinemas/",
+        "/api/v1/screenings/",
+        f"/api/v1/screenings/{screening.pk}/",
+        f"/api/v1/screenings/{screening.pk}/seats/",
+    ]
+
+
+def test_a_widget_on_any_site_reads_the_catalogue_without_credentials(client, catalogue):
+    for path in catalogue:
+        response = client.get(path, HTTP_ORIGIN=STUDIO)
+        assert response.status_code == 200, path
+        assert response["Access-Control-Allow-Origin"] == "*", path
+        assert "Access-Control-Allow-Credentials" not in response, path
+
+
+def test_a_widget_may_only_get_and_send_no_api_key(client, catalogue):
+    response = client.options(
+        catalogue[-1],
+        HTTP_ORIGIN=STUDIO,
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization",
+    )
+    assert response.status_code == 200
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert response["Access-Control-Allow-Methods"] == "GET, HEAD, OPTIONS"
+    assert "authorization" not in response["Access-Control-Allow-Headers"]
+    assert "Access-Control-Allow-Credentials" not in response
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("post", "/api/v1/holds/"),
+        ("get", "/api/v1/holds/h_1/"),
+        ("post", "/api/v1/orders/"),
+        ("get", "/api/v1/orders/ABC123/"),
+        ("post", "/api/v1/orders/ABC123/payments/"),
+        ("post", "/api/v1/payments/webhooks/sandbox/"),
+        ("get", "/api/v1/allocations/"),
+        ("get", "/api/schema/"),
+        ("get", "/"),
+        ("get", "/screenings/1/"),
+    ],
+)
+def test_booking_orders_payments_and_the_storefront_never_answer_cross_origin(
+    client, db, method, path
+):
+    preflight = client.options(
+        path, HTTP_ORIGIN=STUDIO, HTTP_ACCESS_CONTROL_REQUEST_METHOD=method.upper()
+    )
+    response = getattr(client, method)(path, HTTP_ORIGIN=STUDIO)
+    for answer in (preflight, response):
+        assert not [h for h in answer.headers if h.lower().startswith("access-control-")], path
+
+
+def test_with_origins_listed_only_those_sites_read_the_catalogue(client, settings, catalogue):
+    settings.CORS_ALLOW_ALL_ORIGINS = False
+    settings.CORS_ALLOWED_ORIGINS = [STUDIO]
+    assert client.get(catalogue[0], HTTP_ORIGIN=STUDIO)["Access-Control-Allow-Origin"] == STUDIO
+    other = client.get(catalogue[0], HTTP_ORIGIN="https://elsewhere.example")
+    assert "Access-Control-Allow-Origin" not in other
+
+
+@pytest.mark.parametrize(
+    "value, allow_all, origins",
+    [
+        (None, True, []),
+        ("*", True, []),
+        ("https://a.example, https://b.example", False, ["https://a.example", "https://b.example"]),
+        ("none", False, []),
+    ],
+)
+def test_the_allowed_origins_come_from_marquee_cors_allowed_origins(value, allow_all, origins):
+    env = production() if value is None else production(MARQUEE_CORS_ALLOWED_ORIGINS=value)
+    values = settings_of(env, "CORS_ALLOW_ALL_ORIGINS", "CORS_ALLOWED_ORIGINS")
+    assert values == {"CORS_ALLOW_ALL_ORIGINS": allow_all, "CORS_ALLOWED_ORIGINS": origins}

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     "csp",
     "rest_framework",
     "drf_spectacular",
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "ticketing.observability.request_id.RequestIdMiddleware",
     "ticketing.observability.metrics.MetricsMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -329,7 +331,7 @@ CELERY_BEAT_SCHEDULE["send-due-webhooks"] = {
     "options": {"expires": 30},
 }
 
-# --- Security headers: Content-Security-Policy (docs/operations.md) --------------------------
+# --- Security headers: Content-Security-Policy and CORS (docs/operations.md) ------------------
 from csp.constants import NONCE, NONE, SELF  # noqa: E402
 
 # No inline script and no style attribute anywhere: scripts load from /static/; the few <style>
@@ -366,6 +368,17 @@ _CSP = {
 CSP_REPORT_ONLY = env_bool("MARQUEE_CSP_REPORT_ONLY", False)
 CONTENT_SECURITY_POLICY = None if CSP_REPORT_ONLY else _CSP
 CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP if CSP_REPORT_ONLY else None
+
+# Studios' showtime widgets read the catalogue from their own sites: those GETs alone answer
+# cross-origin, without credentials, so no cookie or API key is ever used from another origin.
+CORS_URLS_REGEX = r"^/api/v1/(films/(\d+/)?|cinemas/|screenings/(\d+/(seats/)?)?)$"
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+CORS_ALLOW_HEADERS = ["accept", "accept-language"]
+CORS_EXPOSE_HEADERS = ["Retry-After"]
+CORS_ALLOW_CREDENTIALS = False
+_CORS_ORIGINS = env_list("MARQUEE_CORS_ALLOWED_ORIGINS", ["*"])
+CORS_ALLOW_ALL_ORIGINS = _CORS_ORIGINS == ["*"]
+CORS_ALLOWED_ORIGINS = [] if CORS_ALLOW_ALL_ORIGINS or _CORS_ORIGINS == ["none"] else _CORS_ORIGINS
 
 # --- Refusals: with DEBUG off, unsafe settings stop every process here (docs/operations.md) ----
 security.refuse_unsafe(

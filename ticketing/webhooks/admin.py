@@ -12,7 +12,7 @@ from ticketing import errors
 from ticketing.admin_mixins import ReadOnlyAdmin
 
 from . import services
-from .models import WebhookDelivery, WebhookEndpoint
+from .models import DELIVERY_LOG_FIELDS, WebhookDelivery, WebhookEndpoint
 
 
 @admin.register(WebhookEndpoint)
@@ -74,23 +74,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     ordering = ["-created_at"]
     list_select_related = ["endpoint", "endpoint__partner"]
-    fields = [
-        "id",
-        "endpoint",
-        "event_id",
-        "event_type",
-        "status",
-        "attempts",
-        "next_attempt_at",
-        "claimed_at",
-        "last_attempt_at",
-        "last_status_code",
-        "last_response",
-        "last_error",
-        "created_at",
-        "delivered_at",
-        "payload",
-    ]
+    fields = [*DELIVERY_LOG_FIELDS, "claimed_at"]
     readonly_fields = fields
     actions = ["redeliver"]
 

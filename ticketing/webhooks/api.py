@@ -19,7 +19,7 @@ from ticketing.api.permissions import RequiresScope
 from ticketing.partners.models import Scope
 
 from . import events, selectors, services
-from .models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from .models import DELIVERY_LOG_FIELDS, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 EXAMPLE_ID = "5d7c1a2b-3e4f-4a5b-8c6d-7e8f9a0b1c2d"
 NOT_FOUND = errors.WebhookEndpointNotFound(endpoint=EXAMPLE_ID)
@@ -88,22 +88,7 @@ class DeliveryOutput(serializers.ModelSerializer):
 
     class Meta:
         model = WebhookDelivery
-        fields = [
-            "id",
-            "endpoint",
-            "event_id",
-            "event_type",
-            "status",
-            "attempts",
-            "next_attempt_at",
-            "last_attempt_at",
-            "last_status_code",
-            "last_response",
-            "last_error",
-            "created_at",
-            "delivered_at",
-            "payload",
-        ]
+        fields = DELIVERY_LOG_FIELDS
 
 
 def _with_secret(endpoint: WebhookEndpoint, secret: str, code: int) -> Response:

@@ -107,3 +107,22 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.event_id} → {self.endpoint_id} ({self.status})"
+
+
+DELIVERY_LOG_FIELDS = [
+    "id",
+    "endpoint",
+    "event_id",
+    "event_type",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "last_attempt_at",
+    "last_status_code",
+    "last_response",
+    "last_error",
+    "created_at",
+    "delivered_at",
+    "payload",
+]
+"""What an entry of the delivery log shows, to the partner (the API) and to staff (the admin)."""

@@ -33,6 +33,9 @@ OWNERS = {
     "PromoCode": {"promotions/codes.py", "promotions/redemptions.py"},
     "Redemption": {"promotions/redemptions.py"},
     "CodeEmailUse": {"promotions/redemptions.py"},
+    "Allocation": {"ticketing/inventory/allocations.py"},
+    "WebhookEndpoint": {"ticketing/webhooks/services.py"},
+    "WebhookDelivery": {"ticketing/webhooks/services.py"},
 }
 
 

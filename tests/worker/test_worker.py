@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from tests import factories
 from ticketing.celery import app
+from ticketing.flows.tasks import sweep_expired
 from ticketing.inventory import holds
 from ticketing.inventory.models import Hold, SeatClaim
-from ticketing.flows.tasks import sweep_expired
 from ticketing.orders.models import Order, OrderStatus
 from ticketing.orders.services import order_create, order_mark_paid
 from ticketing.outbox.models import MessageStatus, OutboxMessage

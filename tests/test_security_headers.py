@@ -14,6 +14,7 @@ import pytest
 from django.conf import settings
 
 from tests import factories
+from tests.api.test_auth_and_throttle import reads
 from tests.security.startup import production, settings_of, start
 
 ROOT = Path(settings.BASE_DIR)
@@ -126,6 +127,17 @@ def test_error_pages_get_the_policy_and_their_style_from_a_file(client):
         assert "marquee/plain.css" in (ROOT / "templates" / name).read_text()
 
 
+def test_the_settings_pass_the_checks_of_django_csp_and_django_cors_headers():
+    """django-csp refuses any setting named like its 3.x ones (CSP_*): a `manage.py check`
+    with one fails the deploy."""
+    from corsheaders.checks import check_settings
+    from csp.checks import check_django_csp_lt_4_0, check_exclude_url_prefixes_is_not_string
+
+    assert check_django_csp_lt_4_0(None) == []
+    assert check_exclude_url_prefixes_is_not_string(None) == []
+    assert check_settings() == []
+
+
 def test_report_only_sends_the_same_policy_as_a_report_and_enforces_nothing():
     enforced, report_only = policies_of(production(MARQUEE_CSP_REPORT_ONLY="1"))
     assert enforced == ""
@@ -178,14 +190,8 @@ def test_poster_hosts_and_form_targets_can_be_added():
 # ---- CORS -------------------------------------------------------------------------------------
 @pytest.fixture
 def catalogue(screening):
-    return [
-        "/api/v1/films/",
-        f"/api/v1/films/{screening.film_id}/",
-        "/api/v1/cinemas/",
-        "/api/v1/screenings/",
-        f"/api/v1/screenings/{screening.pk}/",
-        f"/api/v1/screenings/{screening.pk}/seats/",
-    ]
+    """The anonymous catalogue reads, the same list the throttle tests use."""
+    return reads(screening)
 
 
 def test_a_widget_on_any_site_reads_the_catalogue_without_credentials(client, catalogue):

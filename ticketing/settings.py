@@ -365,9 +365,9 @@ _CSP = {
     }
 }
 # Report-only: browsers report what the policy would block and block nothing (a trial run).
-CSP_REPORT_ONLY = env_bool("MARQUEE_CSP_REPORT_ONLY", False)
-CONTENT_SECURITY_POLICY = None if CSP_REPORT_ONLY else _CSP
-CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP if CSP_REPORT_ONLY else None
+_CSP_REPORT_ONLY = env_bool("MARQUEE_CSP_REPORT_ONLY", False)
+CONTENT_SECURITY_POLICY = None if _CSP_REPORT_ONLY else _CSP
+CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP if _CSP_REPORT_ONLY else None
 
 # Studios' showtime widgets read the catalogue from their own sites: those GETs alone answer
 # cross-origin, without credentials, so no cookie or API key is ever used from another origin.

@@ -357,3 +357,19 @@ class WebhookEndpointDisabled(WebhookConflict):
 class WebhookDeliveryInFlight(WebhookConflict):
     code = "webhook_delivery_in_flight"
     message = "This delivery is being sent right now; look again in a few seconds."
+
+
+# ---- reports (promotions/reports.py, promotions/report_api.py) -------------------------------
+class ReportDateInvalid(InvalidRequest):
+    code = "report_date_invalid"
+    message = "A report's dates are days written YYYY-MM-DD (`details.field` names which)."
+
+
+class ReportPeriodInvalid(InvalidRequest):
+    code = "report_period_invalid"
+    message = "A report's period runs from `from` to `to` included, `details.max_days` at most."
+
+
+class ReportGroupInvalid(InvalidRequest):
+    code = "report_group_by_invalid"
+    message = "Group a sales report by day, film or screening (`details.allowed`)."

@@ -304,25 +304,7 @@ class CodeTermsForm(forms.ModelForm):
 
     class Meta:
         model = PromoCode
-        fields = [
-            "kind",
-            "value",
-            "max_uses",
-            "max_uses_per_email",
-            "min_tickets",
-            "max_tickets",
-            "max_discount_per_order",
-            "opens_presale",
-            "valid_from",
-            "valid_until",
-            "films",
-            "cinemas",
-            "screenings",
-            "ticket_types",
-            "weekdays",
-            "starts_after",
-            "starts_before",
-        ]
+        fields = list(codes.EDITABLE)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -388,7 +370,7 @@ class GenerateCodesForm(CodeTermsForm):
         return {
             name: value
             for name, value in self.cleaned_data.items()
-            if name in {"count", "prefix", *CodeTermsForm.Meta.fields}
+            if name in {"count", "prefix", *codes.EDITABLE}
         }
 
 

@@ -323,28 +323,7 @@ class CodeOutput(serializers.ModelSerializer):
 
     class Meta:
         model = PromoCode
-        fields = [
-            "code",
-            "kind",
-            "value",
-            "max_uses",
-            "uses",
-            "max_uses_per_email",
-            "min_tickets",
-            "max_tickets",
-            "max_discount_per_order",
-            "opens_presale",
-            "valid_from",
-            "valid_until",
-            "films",
-            "cinemas",
-            "screenings",
-            "ticket_types",
-            "weekdays",
-            "starts_after",
-            "starts_before",
-            "created_at",
-        ]
+        fields = ["code", *codes.EDITABLE, "uses", "created_at"]
 
 
 class CodesCreated(serializers.Serializer):

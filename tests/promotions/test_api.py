@@ -53,9 +53,10 @@ def rival():
     return client_for(PartnerKind.STUDIO)
 
 
-def new_campaign(client, **fields) -> dict:
+def campaign_body(**fields) -> dict:
+    """What a campaign needs: a name, dates around now, a currency and a budget."""
     now = timezone.now()
-    body = {
+    return {
         "name": "Rogue Nation opening",
         "starts_at": (now - timedelta(days=1)).isoformat(),
         "ends_at": (now + timedelta(days=30)).isoformat(),
@@ -63,7 +64,10 @@ def new_campaign(client, **fields) -> dict:
         "budget": 100_000,
         **fields,
     }
-    response = client.post(CAMPAIGNS, body, format="json")
+
+
+def new_campaign(client, **fields) -> dict:
+    response = client.post(CAMPAIGNS, campaign_body(**fields), format="json")
     assert response.status_code == 201, response.content[:500]
     return response.json()
 
@@ -252,15 +256,7 @@ def test_the_currency_stays_once_a_code_of_the_campaign_was_used(screening):
     ],
 )
 def test_bad_campaign_input_is_400_with_a_precise_code(studio, fields, code, field):
-    now = timezone.now()
-    body = {
-        "name": "x",
-        "starts_at": now.isoformat(),
-        "ends_at": (now + timedelta(days=3)).isoformat(),
-        "currency": "EUR",
-        "budget": 1000,
-        **fields,
-    }
+    body = campaign_body(**fields)
     details = assert_error(studio.post(CAMPAIGNS, body, format="json"), 400, code)
     if field:
         assert field in details
@@ -269,14 +265,7 @@ def test_bad_campaign_input_is_400_with_a_precise_code(studio, fields, code, fie
 
 def test_a_campaign_names_partners_of_the_right_kind(studio, platform):
     other_studio = client_for(PartnerKind.STUDIO)
-    now = timezone.now()
-    body = {
-        "name": "x",
-        "starts_at": now.isoformat(),
-        "ends_at": (now + timedelta(days=3)).isoformat(),
-        "currency": "EUR",
-        "budget": 1000,
-    }
+    body = campaign_body()
     # A studio's platform must be a platform; a platform must name a studio, which it is not.
     as_platform = {**body, "platform": other_studio.partner.pk}
     assert_error(
@@ -489,14 +478,7 @@ def test_a_retried_generation_with_the_same_idempotency_key_makes_the_codes_once
 
 
 def test_a_retried_campaign_creation_makes_one_campaign(studio):
-    now = timezone.now()
-    body = {
-        "name": "Once",
-        "starts_at": now.isoformat(),
-        "ends_at": (now + timedelta(days=3)).isoformat(),
-        "currency": "EUR",
-        "budget": 1000,
-    }
+    body = campaign_body(name="Once")
     for _ in range(2):
         assert (
             studio.post(CAMPAIGNS, body, format="json", HTTP_IDEMPOTENCY_KEY="c-1").status_code

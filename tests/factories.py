@@ -122,16 +122,23 @@ def live_claims(screening: Screening | None = None, **filters) -> list[SeatClaim
     return list(SeatClaim.objects.filter(alive, **filters).order_by("seat_id"))
 
 
-def pending_order(screening: Screening, *labels: str, buyer_key: str = BUYER):
-    """An order awaiting payment for these seats (adult tickets), made through the services."""
+def pending_order(screening: Screening, *labels: str, buyer_key: str = BUYER, partner=None):
+    """An order awaiting payment for these seats (adult tickets), made through the services:
+    a browser buyer's, or a partner's when `partner` is given."""
+    from ticketing.inventory.holds import hold_create
     from ticketing.orders.services import order_create
 
-    the_hold = hold(screening, *labels, session=buyer_key)
+    seat_ids = seats(screening.auditorium, *labels)
+    if partner is None:
+        the_hold, owner = hold(screening, *labels, session=buyer_key), {"buyer_key": buyer_key}
+    else:
+        the_hold = hold_create(screening_id=screening.pk, seat_ids=seat_ids, partner=partner)
+        owner = {"partner": partner}
     return order_create(
         hold_id=the_hold.pk,
         customer_email="buyer@example.com",
         customer_name="Buyer",
-        tickets=[(seat_id, "adult") for seat_id in seats(screening.auditorium, *labels)],
-        buyer_key=buyer_key,
+        tickets=[(seat_id, "adult") for seat_id in seat_ids],
         actor="test",
+        **owner,
     )

@@ -8,30 +8,15 @@ from django.contrib.auth import get_user_model
 from django.db.models import ProtectedError
 
 from tests import factories
-from ticketing.inventory.holds import hold_create
-from ticketing.orders.services import order_create
 from ticketing.partners.models import ApiKey, Partner
 from ticketing.partners.services import partner_deactivate
 
 pytestmark = pytest.mark.django_db
 
 
-def partner_order(screening, partner):
-    seat_ids = factories.seats(screening.auditorium, "A1")
-    hold = hold_create(screening_id=screening.pk, seat_ids=seat_ids, partner=partner)
-    return order_create(
-        hold_id=hold.pk,
-        customer_email="b@example.com",
-        customer_name="B",
-        tickets=[(seat_ids[0], "adult")],
-        partner=partner,
-        actor="test",
-    )
-
-
 def test_a_deactivated_partner_keeps_its_orders_and_its_keys_stop_working(api, screening):
     partner = api.partner
-    partner_order(screening, partner)
+    factories.pending_order(screening, "A1", partner=partner)
     assert api.get("/api/v1/films/").status_code == 200
 
     revoked = partner_deactivate(partner=partner)
@@ -44,7 +29,7 @@ def test_a_deactivated_partner_keeps_its_orders_and_its_keys_stop_working(api, s
 
 
 def test_a_partner_with_orders_cannot_be_deleted_even_by_code(api, screening):
-    partner_order(screening, api.partner)
+    factories.pending_order(screening, "A1", partner=api.partner)
     with pytest.raises(ProtectedError):
         api.partner.delete()
 

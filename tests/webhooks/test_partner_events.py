@@ -17,9 +17,8 @@ from ticketing.flows.cancellation import order_cancel_or_refund
 from ticketing.flows.screenings import screening_cancel
 from ticketing.flows.sweep import sweep
 from ticketing.inventory.allocations import allocation_create
-from ticketing.inventory.holds import hold_create
 from ticketing.inventory.models import Allocation, SeatClaim
-from ticketing.orders.services import order_create, order_mark_paid
+from ticketing.orders.services import order_mark_paid
 from ticketing.webhooks import events
 from ticketing.webhooks.models import WebhookDelivery
 from ticketing.webhooks.services import endpoint_create
@@ -35,23 +34,10 @@ def told(kind: str) -> list[dict]:
     return [d.payload for d in WebhookDelivery.objects.filter(event_type=kind)]
 
 
-def partner_order(screening, partner, label="A1"):
-    seat_ids = factories.seats(screening.auditorium, label)
-    hold = hold_create(screening_id=screening.pk, seat_ids=seat_ids, partner=partner)
-    return order_create(
-        hold_id=hold.pk,
-        customer_email="b@example.com",
-        customer_name="B",
-        tickets=[(seat_ids[0], "adult")],
-        partner=partner,
-        actor="test",
-    )
-
-
 def test_a_partner_is_told_its_order_was_paid_and_then_cancelled(screening, partner_key):
     partner, _ = partner_key
     subscribe(partner, events.ORDER_PAID, events.ORDER_CANCELLED)
-    order = partner_order(screening, partner)
+    order = factories.pending_order(screening, "A1", partner=partner)
 
     order_mark_paid(order_id=order.pk, actor="test")
     order_mark_paid(order_id=order.pk, actor="test")  # paying twice tells once
@@ -65,7 +51,7 @@ def test_a_partner_is_told_its_order_was_paid_and_then_cancelled(screening, part
 def test_partners_selling_a_cancelled_screening_are_told(screening, partner_key):
     partner, _ = partner_key
     subscribe(partner, events.SCREENING_CANCELLED)
-    partner_order(screening, partner)
+    factories.pending_order(screening, "A1", partner=partner)
 
     screening_cancel(screening_id=screening.pk, actor="test")
 

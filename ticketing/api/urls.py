@@ -18,4 +18,5 @@ urlpatterns = [
     path("", include("payments.api_urls")),
     path("", include("ticketing.webhooks.urls")),
     path("", include("promotions.api_urls")),
+    path("", include("promotions.report_api")),
 ]

@@ -26,6 +26,7 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/login/", staff_login.login),  # admin.site's own, throttled
     path("admin/", admin.site.urls),
+    path("staff/campaigns/", include("promotions.report_views")),  # campaign reports
     path("api/v1/", include("ticketing.api.urls")),
     path("orders/", include("ticketing.orders.urls")),
     path("payments/sandbox/", include("payments.sandbox_urls")),

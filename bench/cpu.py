@@ -136,3 +136,21 @@ class CpuMeter:
             else math.nan,
             "machine_cores": os.cpu_count() or 1,
         }
+
+
+def request_cpu(directory) -> dict[str, tuple[int, float]]:
+    """What gunicorn's workers measured per kind of request (bench/gunicorn_conf.py), added up
+    over the workers: kind -> (requests, CPU seconds of the threads that served them)."""
+    import json
+
+    total: dict[str, list[float]] = {}
+    for path in Path(directory).glob("worker-*.json"):
+        try:
+            sums = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        for kind, (n, cpu) in sums.items():
+            entry = total.setdefault(kind, [0, 0.0])
+            entry[0] += n
+            entry[1] += cpu
+    return {k: (int(n), cpu) for k, (n, cpu) in total.items()}

@@ -2,6 +2,8 @@
 
 1. Its own PostgreSQL database (dropped, created, migrated) and its own Redis db (flushed); a
    cinema, screenings of 15x20 seats with an aisle, a partner key, throttles out of the way.
+   The same-run reference: the bare hold transaction run by pgbench on the same database server
+   (bench/reference.py); the targets are ratios to it (bench/targets.py).
 2. gunicorn with the repository's gunicorn.conf.py on a free port of 127.0.0.1; wait for /healthz.
 3. Seat map reads alone, for a few seconds, on one screening: reads per second.
 4. The rush: buyers over keep-alive HTTP until every seat is sold or the time cap is reached.
@@ -16,15 +18,17 @@ import json
 import math
 import os
 import platform
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from . import fixtures, integrity, load, server
-from .cpu import CpuMeter, children
+from . import fixtures, integrity, load, reference, server, targets
+from .cpu import CpuMeter, children, request_cpu
 from .stats import Recorder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,6 +73,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         default=None,
         help="concurrent readers in that phase (default: --buyers)",
+    )
+    p.add_argument(
+        "--reference-seconds",
+        type=float,
+        default=10.0,
+        help="the pgbench reference's duration, seconds (default 10; 0 skips it and the ratios)",
+    )
+    p.add_argument(
+        "--reference-clients",
+        type=int,
+        default=8,
+        help="the pgbench reference's clients (default 8)",
     )
     p.add_argument(
         "--workers", type=int, default=None, help="GUNICORN_WORKERS (default: gunicorn.conf.py's)"
@@ -181,10 +197,117 @@ def machine_facts() -> dict:
     return facts
 
 
-def print_report(*, args, scenario, facts, read, rush, cpu, check, versions) -> dict:
+def _per_kind(after: dict, before: dict) -> dict[str, tuple[int, float]]:
+    """What the workers measured per kind between two readings of bench/gunicorn_conf.py's sums."""
+    out = {}
+    for kind, (n, cpu) in after.items():
+        n0, cpu0 = before.get(kind, (0, 0.0))
+        if n > n0:
+            out[kind] = (n - n0, cpu - cpu0)
+    return out
+
+
+def _ms_per(seconds: float, n: int) -> float:
+    return seconds / n * 1000 if n else math.nan
+
+
+KIND_LABELS = (("seatmap", "seat map"), ("hold", "hold"), ("order", "order"), ("other", "other"))
+
+
+def cpu_lines(*, kinds: dict, cpu: dict, requests: int, orders: int) -> tuple[list[str], dict]:
+    """Server CPU per request of each kind, per completed purchase, and the load generator's."""
+    lines, figures = [], {}
+    parts = []
+    in_requests = 0.0
+    for kind, label in KIND_LABELS:
+        if kind in kinds:
+            n, used = kinds[kind]
+            in_requests += used
+            figures[f"{kind}_ms"] = round(_ms_per(used, n), 3)
+            parts.append(f"{label} {_ms_per(used, n):.2f} ms (n={n})")
+    workers = cpu.get("gunicorn_workers_cpu_s", math.nan)
+    outside = max(0.0, workers - in_requests)
+    figures["outside_requests_ms"] = round(_ms_per(outside, requests), 3)
+    if parts:
+        lines.append("  server CPU       per request, in the serving thread: " + ", ".join(parts))
+        lines.append(
+            f"                   + outside requests (accept, keep-alive, the gthread loop): "
+            f"{_ms_per(outside, requests):.2f} ms per request"
+        )
+    pg, redis, loadgen = cpu["postgres_cpu_s"], cpu["redis_cpu_s"], cpu["loadgen_cpu_s"]
+    figures["postgres_ms_per_request"] = round(_ms_per(pg, requests), 3)
+    figures["loadgen_ms_per_request"] = round(_ms_per(loadgen, requests), 3)
+    lines.append(
+        f"                   PostgreSQL {_ms_per(pg, requests):.2f} ms, Redis "
+        f"{_ms_per(redis, requests):.2f} ms per request (all kinds)"
+    )
+    if orders:
+        server = workers + pg + redis
+        figures["server_ms_per_purchase"] = round(_ms_per(server, orders), 2)
+        figures["requests_per_purchase"] = round(requests / orders, 2)
+        lines.append(
+            f"  per purchase     {requests / orders:.1f} requests: gunicorn {_ms_per(workers, orders):.1f}"
+            f" + PostgreSQL {_ms_per(pg, orders):.1f} + Redis {_ms_per(redis, orders):.1f}"
+            f" = {_ms_per(server, orders):.1f} ms of server CPU per completed purchase"
+        )
+    lines.append(
+        f"  load generator   {_ms_per(loadgen, requests):.2f} ms of CPU per request"
+        f" ({loadgen:.2f} s for {requests} requests)"
+    )
+    return lines, figures
+
+
+def reference_lines(ref) -> list[str]:
+    if ref is None:
+        return []
+    head = (
+        f"-- reference: the bare hold transaction, pgbench, {ref.clients} clients, "
+        f"{ref.seconds:.0f} s, same database server"
+    )
+    if not ref.ok:
+        return ["", head, f"  NOT MEASURED: {ref.problem}"]
+    return [
+        "",
+        head,
+        f"  tps              {ref.tps:,.0f}   ({ref.transactions} transactions)",
+        f"  latency          p50 {_ms(ref.p50):>9}  p99 {_ms(ref.p99):>9}",
+        f"  CPU              PostgreSQL {ref.postgres_cpu_ms:.3f} ms, pgbench {ref.pgbench_cpu_ms:.3f} ms"
+        f" per transaction; other processes {ref.other_cpu_s:.2f} s",
+    ]
+
+
+def rush_verdicts(*, ref, read, rush, loadgen_ms: float) -> list[targets.Verdict]:
+    rec = rush.recorder
+    d = rush.duration
+    ok = ref is not None and ref.ok
+    return targets.verdicts(
+        ref_tps=ref.tps if ok else math.nan,
+        ref_p99=ref.p99 if ok else math.nan,
+        hold_writes_per_s=rec.attempts("hold") / d,
+        orders_per_s=rec.orders / d,
+        hold_p99=rec.summary("hold").p99,
+        order_p99=rec.summary("order").p99,
+        reads_per_s=read.reads / read.duration if read is not None else None,
+        loadgen_ms=loadgen_ms,
+    )
+
+
+def verdict_lines(verdicts: list[targets.Verdict]) -> list[str]:
+    lines = ["", "-- targets (issue 12), as ratios to the reference"]
+    for v in verdicts:
+        lines.append(
+            f"  {v.name:<21} {v.measured:>18}   {v.ratio_text:<24} target {v.target_text:<8} {v.mark}"
+        )
+    return lines
+
+
+def print_report(
+    *, args, scenario, facts, read, rush, cpu, check, versions, ref=None, kinds=None
+) -> dict:
     rec = rush.recorder
     d = rush.duration
     out = print
+    kinds = kinds or {}
     out("")
     out("== Marquee onsale rush " + "=" * 60)
     out(
@@ -196,6 +319,8 @@ def print_report(*, args, scenario, facts, read, rush, cpu, check, versions) -> 
         f"scenario     {len(scenario.screening_ids)} screenings x {scenario.capacity[scenario.screening_ids[0]]} seats "
         f"= {scenario.total_capacity} seats; {rush.buyers} buyers, {args.hot_share:.0%} crowding the premiere"
     )
+    for line in reference_lines(ref):
+        out(line)
     if read is not None:
         r = read.recorder
         out("")
@@ -204,6 +329,11 @@ def print_report(*, args, scenario, facts, read, rush, cpu, check, versions) -> 
         )
         out(f"  reads/s          {read.reads / read.duration:,.0f}   (errors {r.error_count})")
         out(_latency_line(r, "seatmap", "seat map read"))
+        if "seatmap" in kinds.get("read", {}):
+            n, used = kinds["read"]["seatmap"]
+            out(
+                f"  server CPU       {_ms_per(used, n):.2f} ms per seat map read (cached), in the serving thread"
+            )
     out("")
     out(f"-- rush: {d:.1f} s{' (TIME CAP REACHED)' if rush.timed_out else ''}")
     out(f"  holds/s          {rec.holds / d:,.1f}   ({rec.holds} holds, {rec.seats_held} seats)")
@@ -211,6 +341,8 @@ def print_report(*, args, scenario, facts, read, rush, cpu, check, versions) -> 
         f"  orders/s         {rec.orders / d:,.1f}   ({rec.orders} orders, {rec.seats_ordered} tickets)"
     )
     requests = sum(rec.statuses.values())
+    hold_writes = rec.attempts("hold")
+    out(f"  hold writes/s    {hold_writes / d:,.1f}   ({hold_writes} hold requests, 201 and 409)")
     out(f"  requests/s       {requests / d:,.1f}   ({requests} requests)")
     out(_latency_line(rec, "seatmap", "seat map read"))
     out(_latency_line(rec, "hold", "hold write"))
@@ -233,6 +365,17 @@ def print_report(*, args, scenario, facts, read, rush, cpu, check, versions) -> 
             f"other processes {cpu['other_processes_cpu_s']} "
             f"(machine {cpu['machine_busy_pct']}% busy of {cpu['machine_cores']} cores)"
         )
+    cpu_figures: dict = {}
+    if cpu:
+        lines, cpu_figures = cpu_lines(
+            kinds=kinds.get("rush", {}), cpu=cpu, requests=requests, orders=rec.orders
+        )
+        for line in lines:
+            out(line)
+    loadgen_ms = cpu_figures.get("loadgen_ms_per_request", math.nan)
+    verdicts = rush_verdicts(ref=ref, read=read, rush=rush, loadgen_ms=loadgen_ms)
+    for line in verdict_lines(verdicts):
+        out(line)
     out("")
     out("-- integrity")
     out(
@@ -261,6 +404,8 @@ def print_report(*, args, scenario, facts, read, rush, cpu, check, versions) -> 
         "versions": versions,
         "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "capacity": scenario.total_capacity,
+        "reference": ref.as_dict() if ref is not None else None,
+        "targets": [v.as_dict() for v in verdicts],
         "read_phase": None
         if read is None
         else {
@@ -276,6 +421,7 @@ def print_report(*, args, scenario, facts, read, rush, cpu, check, versions) -> 
             "buyers": rush.buyers,
             "holds": rec.holds,
             "holds_per_s": round(rec.holds / d, 1),
+            "hold_writes_per_s": round(hold_writes / d, 1),
             "orders": rec.orders,
             "orders_per_s": round(rec.orders / d, 1),
             "requests_per_s": round(requests / d, 1),
@@ -286,6 +432,7 @@ def print_report(*, args, scenario, facts, read, rush, cpu, check, versions) -> 
             "errors": rec.error_count,
             "abandoned": rec.purchases_abandoned,
             "cpu": cpu,
+            "cpu_per_request": cpu_figures,
         },
         "integrity": {
             "ok": check.ok,
@@ -344,6 +491,12 @@ def gunicorn_config(args: argparse.Namespace) -> str:
 
 
 # ---- the run -----------------------------------------------------------------------------------
+def settled_request_cpu(directory: Path) -> dict:
+    """The workers' sums once they have written what they measured (five times a second)."""
+    time.sleep(0.5)
+    return request_cpu(directory)
+
+
 def _start_profilers(directory: Path, master_pid: int, seconds: float) -> list[subprocess.Popen]:
     directory.mkdir(parents=True, exist_ok=True)
     procs = []
@@ -397,11 +550,34 @@ def main(argv: list[str] | None = None) -> int:
     vers["gunicorn_config"] = gunicorn_config(args)
     print(
         f"bench: {len(scenario.screening_ids)} screenings, {scenario.total_capacity} seats, "
-        f"set up in {time.monotonic() - t0:.1f} s; starting gunicorn ({vers['gunicorn_config']})",
+        f"set up in {time.monotonic() - t0:.1f} s",
         flush=True,
     )
+    ref = None
+    if args.reference_seconds > 0:
+        print(
+            f"bench: the reference: pgbench's hold transaction, {args.reference_clients} clients, "
+            f"{args.reference_seconds:.0f} s",
+            flush=True,
+        )
+        ref = reference.run(
+            database_url=args.database_url,
+            dbname=dbname,
+            redis_url=env["REDIS_URL"],
+            clients=args.reference_clients,
+            seconds=args.reference_seconds,
+        )
+        print(
+            f"bench: reference: {ref.tps:,.0f} tps, p99 {_ms(ref.p99)}"
+            if ref.ok
+            else f"bench: reference not measured: {ref.problem}",
+            flush=True,
+        )
+    print(f"bench: starting gunicorn ({vers['gunicorn_config']})", flush=True)
 
     read_result = None
+    cpu_dir = Path(tempfile.mkdtemp(prefix="marquee-bench-cpu-"))
+    kinds: dict[str, dict] = {}
     with server.running(
         env=env,
         log_path=args.server_log,
@@ -409,9 +585,11 @@ def main(argv: list[str] | None = None) -> int:
         threads=args.threads,
         worker_class=args.worker_class,
         port=args.port,
+        cpu_dir=cpu_dir,
     ) as (base_url, proc):
         print(f"bench: serving on {base_url}", flush=True)
         if args.read_seconds > 0:
+            before = settled_request_cpu(cpu_dir)
             # The last screening: nobody buys it before the rush, so its map stays cached.
             read_result = asyncio.run(
                 load.read_only(
@@ -422,10 +600,12 @@ def main(argv: list[str] | None = None) -> int:
                     seconds=args.read_seconds,
                 )
             )
+            kinds["read"] = _per_kind(settled_request_cpu(cpu_dir), before)
             print(
                 f"bench: seat map alone: {read_result.reads / read_result.duration:,.0f} reads/s",
                 flush=True,
             )
+        before = settled_request_cpu(cpu_dir)
         meter = CpuMeter(proc.pid, dbname, env["REDIS_URL"])
         meter.start()
         profilers = []
@@ -444,10 +624,12 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
         cpu = meter.stop()
+        kinds["rush"] = _per_kind(settled_request_cpu(cpu_dir), before)
         for p in profilers:
             if p.poll() is None:
                 p.send_signal(signal.SIGINT)  # py-spy writes what it has on Ctrl-C
             p.wait()
+    shutil.rmtree(cpu_dir, ignore_errors=True)
     clean = rush.recorder.error_count == 0
     check = integrity.check(seats_held_by_client=rush.recorder.seats_held, clean_run=clean)
     figures = print_report(
@@ -459,6 +641,8 @@ def main(argv: list[str] | None = None) -> int:
         cpu=cpu,
         check=check,
         versions=vers,
+        ref=ref,
+        kinds=kinds,
     )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

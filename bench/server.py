@@ -50,12 +50,18 @@ def running(
     threads: int | None,
     worker_class: str | None,
     port: int | None = None,
+    cpu_dir: Path | None = None,
 ) -> Iterator[tuple[str, subprocess.Popen]]:
-    """Start gunicorn, wait for /healthz, yield (base URL, process); stop it on the way out."""
+    """Start gunicorn, wait for /healthz, yield (base URL, process); stop it on the way out.
+
+    The configuration is gunicorn.conf.py's, through bench/gunicorn_conf.py, whose workers
+    write the CPU per kind of request into `cpu_dir` when one is given."""
     port = port or free_port()
     server_env = dict(os.environ)
     server_env.update(env)
     server_env["GUNICORN_BIND"] = f"{HOST}:{port}"
+    if cpu_dir is not None:
+        server_env["BENCH_CPU_DIR"] = str(cpu_dir)
     for name, value in (
         ("GUNICORN_WORKERS", workers),
         ("GUNICORN_THREADS", threads),
@@ -68,7 +74,7 @@ def running(
         "-m",
         "gunicorn",
         "--config",
-        str(ROOT / "gunicorn.conf.py"),
+        str(ROOT / "bench" / "gunicorn_conf.py"),
         "--no-control-socket",  # several gunicorns on one machine must not share $HOME's socket
     ]
     log_path.parent.mkdir(parents=True, exist_ok=True)

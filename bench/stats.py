@@ -73,6 +73,10 @@ class Recorder:
         if sample and len(self.error_samples) < 10:
             self.error_samples.append(f"{kind}: {what}: {sample[:300]}")
 
+    def attempts(self, kind: str) -> int:
+        """Requests of this kind that got an answer, whatever its status."""
+        return sum(n for (k, _status), n in self.statuses.items() if k == kind)
+
     @property
     def error_count(self) -> int:
         return sum(self.errors.values())

@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
 
+from promotions.models import Campaign, PromoCode
 from ticketing.flows import demo
 from ticketing.partners.models import ApiKey, Partner
 from ticketing.screenings.models import (
@@ -38,6 +39,8 @@ MODELS = [
     SeatTypeSurcharge,
     Partner,
     ApiKey,
+    Campaign,
+    PromoCode,
     get_user_model(),
 ]
 
@@ -53,6 +56,12 @@ def load() -> str:
 
 def counts() -> dict[str, int]:
     return {model.__name__: model.objects.count() for model in MODELS}
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    """The campaign's banner image goes to a folder of the test's own."""
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture
@@ -171,3 +180,64 @@ def test_a_run_on_a_later_day_adds_only_the_missing_day(loaded):
     assert 0 < added <= rooms * 5
     demo.load(today=tomorrow)
     assert Screening.objects.count() == before + added
+
+
+def test_rogue_nation_has_its_studios_campaign_with_the_platform_and_a_banner(loaded):
+    campaign = Campaign.objects.get(name=demo.CAMPAIGN_NAME)
+    assert (campaign.studio.name, campaign.platform.name) == (
+        demo.STUDIO_PARTNER,
+        demo.PLATFORM_PARTNER,
+    )
+    assert campaign.funder == "studio" and campaign.currency == "EUR"
+    assert [film.slug for film in campaign.films.all()] == [demo.ROGUE_NATION]
+    assert campaign.is_running() and campaign.budget_left == campaign.budget > 0
+    assert campaign.banner_title == "Mission: Impossible - Rogue Nation" and campaign.banner_text
+    assert campaign.banner_image.name.startswith("campaigns/")
+    with campaign.banner_image.open("rb") as image:
+        assert image.read(8) == b"\x89PNG\r\n\x1a\n"
+    assert campaign.banner_image.size < 50_000
+
+
+def test_the_campaign_has_single_use_presale_codes_and_a_weekday_matinee_code(loaded):
+    campaign = Campaign.objects.get(name=demo.CAMPAIGN_NAME)
+    batch = campaign.codes.filter(code__startswith="MI5")
+    assert batch.count() == 50
+    assert set(batch.values_list("max_uses", "opens_presale", "uses")) == {(1, True, 0)}
+    matinee = campaign.codes.get(code="MATINEE")
+    assert matinee.kind == "set_price" and matinee.weekdays == [1, 2, 3, 4, 5]
+    assert matinee.starts_before.hour == 17 and not matinee.opens_presale
+
+
+def test_the_opening_weekend_is_on_presale_now_and_on_general_sale_later(loaded):
+    campaign = Campaign.objects.get(name=demo.CAMPAIGN_NAME)
+    now = timezone.now()
+    weekend = Screening.objects.filter(film__slug=demo.ROGUE_NATION, sales_open_at__isnull=False)
+    assert weekend.exists()
+    paris = Cinema.objects.get(slug="paris-bastille")
+    for screening in weekend.select_related("auditorium__cinema"):
+        assert screening.auditorium.cinema == paris  # the campaign's currency's cinema
+        assert campaign.presale_opens_at <= now < screening.sales_open_at < screening.starts_at
+        assert timezone.localtime(screening.starts_at, paris.tz).weekday() in demo.WEEKEND
+        assert not screening.is_on_sale(now)
+        assert screening.is_on_sale(now, opens_at=campaign.presale_opens_at)
+    # Tomorrow's screenings stay on general sale (the storefront's walk-through buys them).
+    tomorrow = timezone.localtime(now, paris.tz).date() + timedelta(days=1)
+    assert not any(timezone.localtime(s.starts_at, paris.tz).date() <= tomorrow for s in weekend)
+
+
+def test_the_campaign_is_made_once_and_left_as_staff_changed_it(loaded):
+    campaign = Campaign.objects.get(name=demo.CAMPAIGN_NAME)
+    Campaign.objects.filter(pk=campaign.pk).update(banner_text="Edited by staff")
+
+    load()
+    demo.load(today=timezone.now().date() + timedelta(days=1))
+
+    assert Campaign.objects.filter(name=demo.CAMPAIGN_NAME).get().banner_text == "Edited by staff"
+    assert PromoCode.objects.filter(campaign=campaign).count() == 51
+
+
+def test_the_demo_partners_keys_can_read_reports(loaded):
+    studio = Partner.objects.get(name=demo.STUDIO_PARTNER).api_keys.get()
+    platform = Partner.objects.get(name=demo.PLATFORM_PARTNER).api_keys.get()
+    assert {"campaigns", "reports"} <= set(studio.scopes)
+    assert {"book", "settle", "reports"} <= set(platform.scopes)

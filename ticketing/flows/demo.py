@@ -1,4 +1,5 @@
-"""Demo data: three cinemas in three time zones, films, a week of screenings, partners, staff.
+"""Demo data: three cinemas in three time zones, films, a week of screenings, partners, a
+studio's campaign, staff.
 
 Everything is keyed by slug or name and made with get_or_create, so loading twice changes
 nothing, and what staff edited since (a price, a layout, a screening) is left alone. Screenings
@@ -6,25 +7,34 @@ are planned per auditorium and local day: a day that already has screenings is s
 run on a later day only adds the days that are missing.
 
 Why here, in flows: the demo needs nearly every domain (the catalogue, partners and their keys,
-the staff login, and campaigns once promotions has them), and in the layers only flows and the
+the staff login, the Rogue Nation campaign), and in the layers only flows and the
 interfaces may import them all. A domain package cannot hold it without importing its
 neighbours or the packages above it, and flows is still checked by the layers contract, which a
 module beside the packages would not be. Unlike a flow, it writes catalogue rows (cinemas,
 films, prices, screenings) itself, with get_or_create, as staff do in the admin: those tables
 have no services. What has one is made through it: seats through `flows.layouts`, partners and
-their keys through `partners.services.partner_create`.
+their keys through `partners.services.partner_create`, the campaign and its codes through
+`promotions.campaigns` and `promotions.codes`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
+import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
+from PIL import Image, ImageDraw, ImageFont
 
+from promotions import campaigns, codes
+from promotions.models import Campaign, DiscountKind, Funder
+from ticketing import errors
 from ticketing.partners.models import Partner, PartnerKind, Scope
 from ticketing.partners.services import partner_create
 from ticketing.screenings.models import (
@@ -137,6 +147,12 @@ CINEMAS = [
 ]
 
 ROGUE_NATION = "mission-impossible-rogue-nation"
+CAMPAIGN_NAME = "Mission: Impossible - Rogue Nation"
+CAMPAIGN_CURRENCY = "EUR"  # a campaign has one currency: the Paris cinema's
+PRESALE_PREFIX = "MI5"
+PRESALE_CODES = 50
+MATINEE_CODE = "MATINEE"
+WEEKEND = (4, 5, 6)  # Friday to Sunday
 
 # release: a date, or days from today (negative: already out; positive: coming soon).
 FILMS = [
@@ -314,6 +330,7 @@ def load(*, today: date | None = None) -> DemoResult:
             room = _auditorium(cinema, name, kind, result)
             _screenings(room, kind, index, spec, films, ticket_types, first_day, result)
     _partners(result)
+    _campaign(films[ROGUE_NATION], today, result)
     _staff(result)
     return result
 
@@ -491,8 +508,12 @@ def _next_quarter_hour(moment: datetime, tz) -> datetime:
 
 def _partners(result: DemoResult) -> None:
     wanted = [
-        (PLATFORM_PARTNER, PartnerKind.PLATFORM, [Scope.READ.value, Scope.BOOK.value]),
-        (STUDIO_PARTNER, PartnerKind.STUDIO, [Scope.READ.value]),
+        (
+            PLATFORM_PARTNER,
+            PartnerKind.PLATFORM,
+            [Scope.READ, Scope.BOOK, Scope.SETTLE, Scope.REPORTS],
+        ),
+        (STUDIO_PARTNER, PartnerKind.STUDIO, [Scope.READ, Scope.CAMPAIGNS, Scope.REPORTS]),
     ]
     for name, kind, scopes in wanted:
         if Partner.objects.filter(name=name).exists():
@@ -500,6 +521,106 @@ def _partners(result: DemoResult) -> None:
         _, raw = partner_create(name=name, kind=kind, scopes=scopes)
         result.keys[name] = raw
         result.add("partners")
+
+
+# ---- the Rogue Nation campaign ---------------------------------------------------------------
+def _opening_weekend(cinema: Cinema, first_day: date) -> tuple[list[date], datetime]:
+    """The opening weekend in a cinema's zone: its first Friday to Sunday at least two days
+    from `first_day` within the planned week, and when general sale opens for it (10:00 the
+    day before), so that the presale before it matters on the day the demo is loaded."""
+    days = [first_day + timedelta(days=n) for n in range(2, DAYS)]
+    start = next(i for i, day in enumerate(days) if day.weekday() in WEEKEND)
+    weekend = list(itertools.takewhile(lambda day: day.weekday() in WEEKEND, days[start:]))
+    opens = datetime.combine(weekend[0] - timedelta(days=1), time(10, 0), tzinfo=cinema.tz)
+    return weekend, opens
+
+
+def _banner_png() -> bytes:
+    """The campaign's banner image, drawn here (Pillow's own font): 480 x 270, about 11 kB."""
+    width, height = 480, 270
+    image = Image.new("RGB", (width, height), "#0d0d12")
+    draw = ImageDraw.Draw(image)
+    for y in range(height):  # night sky to a red horizon
+        draw.line([(0, y), (width, y)], fill=(13 + 60 * y // height, 13, 18))
+    draw.line([(0, 212), (width, 150)], fill="#e63946", width=3)  # the fuse
+    draw.ellipse([(width - 46, 136), (width - 18, 164)], fill="#ffb703")
+    big, small = ImageFont.load_default(size=44), ImageFont.load_default(size=20)
+    draw.text((26, 36), "MISSION: IMPOSSIBLE", font=small, fill="#e0e0e6")
+    draw.text((24, 62), "ROGUE NATION", font=big, fill="#ffffff")
+    draw.text((26, 226), "Opening weekend presale", font=small, fill="#ffb703")
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def _campaign(film: Film, today: date | None, result: DemoResult) -> None:
+    """The studio's campaign for Rogue Nation with the platform: its presale is open now for
+    the opening weekend in its currency's cinemas (their screenings go on general sale later),
+    with a batch of single-use presale codes, a weekday matinee code and a banner. Made once:
+    a campaign of that name and studio is left as staff have it."""
+    studio = Partner.objects.filter(name=STUDIO_PARTNER, kind=PartnerKind.STUDIO).first()
+    platform = Partner.objects.filter(name=PLATFORM_PARTNER, kind=PartnerKind.PLATFORM).first()
+    if studio is None or platform is None or not (studio.is_active and platform.is_active):
+        return
+    if Campaign.objects.filter(name=CAMPAIGN_NAME, studio=studio).exists():
+        return
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    for cinema in Cinema.objects.filter(currency=CAMPAIGN_CURRENCY):
+        weekend, opens = _opening_weekend(
+            cinema, today or timezone.localtime(timezone.now(), cinema.tz).date()
+        )
+        shows = [
+            s
+            for s in Screening.objects.filter(
+                film=film, auditorium__cinema=cinema, sales_open_at__isnull=True
+            )
+            if timezone.localtime(s.starts_at, cinema.tz).date() in weekend
+        ]
+        Screening.objects.filter(pk__in=[s.pk for s in shows]).update(sales_open_at=opens)
+        result.add("screenings in the presale", len(shows))
+    campaign = campaigns.campaign_create(
+        name=CAMPAIGN_NAME,
+        studio=studio,
+        platform=platform,
+        funder=Funder.STUDIO,
+        films=[film],
+        starts_at=now - timedelta(hours=1),
+        presale_opens_at=now - timedelta(hours=1),
+        ends_at=now + timedelta(days=30),
+        currency=CAMPAIGN_CURRENCY,
+        budget=250_000,
+        banner_title=film.title,
+        banner_text=(
+            "Opening weekend presale: book before general sale with your MI5 code, 25% off. "
+            f"Weekday matinees at 8 EUR with {MATINEE_CODE}."
+        ),
+        banner_image=ContentFile(_banner_png(), name="rogue-nation.png"),
+    )
+    made = codes.codes_generate(
+        campaign=campaign,
+        count=PRESALE_CODES,
+        prefix=PRESALE_PREFIX,
+        kind=DiscountKind.PERCENT,
+        value=25,
+        max_uses=1,
+        max_tickets=4,
+        opens_presale=True,
+    )
+    with contextlib.suppress(errors.PromoCodeTaken):  # another campaign's: the batch will do
+        made.append(
+            codes.code_create(
+                campaign=campaign,
+                code=MATINEE_CODE,
+                kind=DiscountKind.SET_PRICE,
+                value=800,
+                weekdays=[1, 2, 3, 4, 5],
+                starts_before=time(17, 0),
+                max_uses_per_email=2,
+            )
+        )
+    # TODO(allocations): set seats of the opening weekend aside for the platform's presale.
+    result.add("campaigns")
+    result.add("promo codes", len(made))
 
 
 def _staff(result: DemoResult) -> None:

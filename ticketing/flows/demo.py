@@ -529,6 +529,7 @@ def _opening_weekend(cinema: Cinema, first_day: date) -> tuple[list[date], datet
     from `first_day` within the planned week, and when general sale opens for it (10:00 the
     day before), so that the presale before it matters on the day the demo is loaded."""
     days = [first_day + timedelta(days=n) for n in range(2, DAYS)]
+    # Days 2 to 6 are five days in a row: one of them is always a Friday, Saturday or Sunday.
     start = next(i for i, day in enumerate(days) if day.weekday() in WEEKEND)
     weekend = list(itertools.takewhile(lambda day: day.weekday() in WEEKEND, days[start:]))
     opens = datetime.combine(weekend[0] - timedelta(days=1), time(10, 0), tzinfo=cinema.tz)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from django.http import Http404
 from django.urls import path
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -50,6 +51,13 @@ class Report(CsvOrJson, APIView):
     permission_classes = [RequiresScope(Scope.REPORTS)]
     renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, ReportCSV]
     filename = "report"
+
+    def perform_content_negotiation(self, request, force=False):
+        """An unknown `?format=` is a bad query (400), not a missing page (DRF's 404)."""
+        try:
+            return super().perform_content_negotiation(request, force)
+        except Http404:
+            raise errors.InvalidRequest("format is json or csv.", field="format") from None
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)

@@ -407,6 +407,16 @@ def test_bad_report_queries_are_refused_precisely(seller, query, code, details):
         assert assert_error(answer, 400, code) == details
 
 
+def test_an_unknown_format_is_a_bad_query(world, seller):
+    studio = client_for(world["campaign"].studio)
+    for client, path in (
+        (seller, "/api/v1/reports/sales/?format=xml"),
+        (seller, "/api/v1/reports/settlement/?format=xml"),
+        (studio, report_path(world["campaign"]) + "?format=xml"),
+    ):
+        assert assert_error(client.get(path), 400, "invalid") == {"field": "format"}
+
+
 def test_a_partners_sales_need_the_reports_scope(world):
     unscoped = client_for(world["campaign"].platform, scopes=("read", "book"))
     assert_error(unscoped.get("/api/v1/reports/sales/"), 403, "scope_required")

@@ -20,7 +20,7 @@ PYTEST_WORKERS ?= 2
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help setup run test lint fmt worker beat bench bench-pages migrate demo schema clean prod-smoke
+.PHONY: help setup run test lint fmt worker beat bench bench-promo bench-pages migrate demo schema clean prod-smoke
 
 # Local commands run in development: with DJANGO_DEBUG off Marquee is production and refuses to
 # start without a secret key of its own (docs/operations.md, "Refusals").
@@ -31,6 +31,7 @@ help:
 	@echo "make test    set up and run the whole suite on PostgreSQL and Redis"
 	@echo "make prod-smoke  the docker-compose shape run here (DEBUG off), a ticket bought through it"
 	@echo "make bench   the onsale rush benchmark (gunicorn, PostgreSQL, Redis)"
+	@echo "make bench-promo  the rush without promo codes, then with 30% of buyers using one"
 	@echo "make bench-pages  server time and queries of the storefront pages"
 	@echo "make worker  a Celery worker;  make beat  the Celery beat scheduler"
 	@echo "make lint    ruff, and the layering (lint-imports, see docs/architecture.md)"
@@ -85,6 +86,10 @@ prod-smoke: setup
 bench: setup
 	@bash scripts/services.sh
 	$(PY) -m bench.onsale $(BENCH_ARGS)
+
+bench-promo: setup
+	@bash scripts/services.sh
+	$(PY) -m bench.onsale --compare-promo 0.3 $(BENCH_ARGS)
 
 bench-pages: setup
 	@bash scripts/services.sh

@@ -66,6 +66,8 @@ class Scenario:
     api_key: str
     partner_id: int
     film_titles: dict[int, str] = field(default_factory=dict)
+    promo_code: str = ""  # the campaign's code, valid on every screening, no use limit
+    promo_percent: int = 0
 
     @property
     def total_capacity(self) -> int:
@@ -124,12 +126,21 @@ def migrate() -> None:
     call_command("migrate", interactive=False, verbosity=0)
 
 
+PROMO_CODE = "ROGUE20"
+PROMO_PERCENT = 20
+
+
 def seed(*, screenings: int, layout: Layout, rooms: int = 6) -> Scenario:
     """One cinema with `rooms` identical auditoriums; `screenings` shows spread over them
-    (never overlapping), the first being the blockbuster's premiere; a partner with a key."""
+    (never overlapping), the first being the blockbuster's premiere; a partner with a key; a
+    studio's campaign running for every film on sale, with a budget no sell-out can spend and
+    a percent code without use limits, for the buyers who send one (`--promo-share`)."""
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from promotions.codes import code_create
+    from promotions.models import Campaign
+    from ticketing.partners.models import PartnerKind
     from ticketing.partners.services import partner_create
     from ticketing.screenings.models import (
         Auditorium,
@@ -192,13 +203,30 @@ def seed(*, screenings: int, layout: Layout, rooms: int = 6) -> Scenario:
             )
         partner, raw_key = partner_create(name="Bench ticketing platform")
 
-    sellable = sum(1 for _ in spec)
+        sellable = sum(1 for _ in spec)
+        studio, _key = partner_create(name="Bench studio", kind=PartnerKind.STUDIO)
+        now = timezone.now()
+        campaign = Campaign.objects.create(
+            name="Rogue Nation opening (bench)",
+            studio=studio,
+            platform=partner,
+            starts_at=now - timedelta(days=1),
+            ends_at=now + timedelta(days=30),
+            currency=cinema.currency,
+            # every seat of every screening at the dearest price, all of it off: never spent
+            budget=min(screenings * sellable * 10_000, 2**31 - 1),
+        )
+        campaign.films.set([blockbuster, *others])
+        code_create(campaign=campaign, code=PROMO_CODE, kind="percent", value=PROMO_PERCENT)
+
     scenario = Scenario(
         screening_ids=[s.pk for s in created],
         capacity={s.pk: sellable for s in created},
         api_key=raw_key,
         partner_id=partner.pk,
         film_titles={s.pk: s.film.title for s in created},
+        promo_code=PROMO_CODE,
+        promo_percent=PROMO_PERCENT,
     )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")

@@ -93,6 +93,58 @@ CHECKS: list[tuple[str, str]] = [
         GROUP BY s.id HAVING count(DISTINCT c.id) > count(DISTINCT st.id)
         """,
     ),
+    # ---- promo codes (invariants 5 and 10); nothing is refunded or released during a rush
+    (
+        "a campaign's spent = its redemptions' discounts = its orders' tickets' discounts",
+        """
+        SELECT c.id, c.spent,
+               (SELECT coalesce(sum(r.discount), 0) FROM promotions_redemption r
+                 WHERE r.campaign_id = c.id AND r.released_at IS NULL),
+               (SELECT coalesce(sum(t.discount), 0) FROM promotions_redemption r
+                  JOIN orders_ticket t ON t.order_id = r.order_id
+                 WHERE r.campaign_id = c.id AND r.released_at IS NULL AND t.refunded_at IS NULL)
+        FROM promotions_campaign c
+        WHERE c.spent <> (SELECT coalesce(sum(r.discount), 0) FROM promotions_redemption r
+                           WHERE r.campaign_id = c.id AND r.released_at IS NULL)
+           OR c.spent <> (SELECT coalesce(sum(t.discount), 0) FROM promotions_redemption r
+                            JOIN orders_ticket t ON t.order_id = r.order_id
+                           WHERE r.campaign_id = c.id AND r.released_at IS NULL
+                             AND t.refunded_at IS NULL)
+        """,
+    ),
+    (
+        "no campaign past its budget",
+        "SELECT id, spent, budget FROM promotions_campaign WHERE spent > budget",
+    ),
+    (
+        "an order's discount is its tickets' and its redemption's; none without a redemption",
+        f"""
+        SELECT o.code, o.discount, r.discount,
+               (SELECT coalesce(sum(t.discount), 0) FROM orders_ticket t WHERE t.order_id = o.id)
+        FROM orders_order o
+        LEFT JOIN promotions_redemption r ON r.order_id = o.id AND r.released_at IS NULL
+        WHERE o.status IN {LIVE_ORDER} AND (
+            o.discount <> coalesce(r.discount, 0)
+            OR o.discount <> (SELECT coalesce(sum(t.discount), 0) FROM orders_ticket t
+                               WHERE t.order_id = o.id))
+        """,
+    ),
+    (
+        "no code past its limits: uses = live redemptions <= max uses, per email too",
+        """
+        SELECT p.code, p.uses, p.max_uses,
+               (SELECT count(*) FROM promotions_redemption r
+                 WHERE r.code_id = p.id AND r.released_at IS NULL)
+        FROM promotions_promocode p
+        WHERE (p.max_uses IS NOT NULL AND p.uses > p.max_uses)
+           OR p.uses <> (SELECT count(*) FROM promotions_redemption r
+                          WHERE r.code_id = p.id AND r.released_at IS NULL)
+        UNION ALL
+        SELECT p.code, e.uses, p.max_uses_per_email, NULL
+        FROM promotions_codeemailuse e JOIN promotions_promocode p ON p.id = e.code_id
+        WHERE p.max_uses_per_email IS NOT NULL AND e.uses > p.max_uses_per_email
+        """,
+    ),
 ]
 
 
@@ -108,6 +160,9 @@ class Integrity:
     orders_live: int = 0
     tickets_live: int = 0
     holds_active: int = 0
+    redemptions: int = 0  # live ones
+    spent: int = 0  # the campaigns' spent, added up
+    budget: int = 0
     per_screening: dict[int, tuple[int, int]] = field(
         default_factory=dict
     )  # id -> (claimed, capacity)
@@ -117,7 +172,12 @@ class Integrity:
         return not self.failures
 
 
-def check(*, seats_held_by_client: int | None = None, clean_run: bool = True) -> Integrity:
+def check(
+    *,
+    seats_held_by_client: int | None = None,
+    discount_given_to_clients: int | None = None,
+    clean_run: bool = True,
+) -> Integrity:
     from django.db import connection
 
     result = Integrity()
@@ -158,15 +218,33 @@ def check(*, seats_held_by_client: int | None = None, clean_run: bool = True) ->
             "SELECT count(*) FROM inventory_hold WHERE status = 'active' AND expires_at > now()"
         )
         result.holds_active = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM promotions_redemption WHERE released_at IS NULL), "
+            "coalesce(sum(spent), 0), coalesce(sum(budget), 0) FROM promotions_campaign"
+        )
+        result.redemptions, result.spent, result.budget = cursor.fetchone()
     connection.close()
     # Nothing expires during a run (holds last minutes), so with no lost answers the database
-    # must hold exactly the seats the buyers were told they got.
-    name = "live claims = seats the buyers were given (201 holds)"
-    if seats_held_by_client is not None and clean_run:
-        if seats_held_by_client != result.claimed:
-            result.failures.append(
-                f"{name}: buyers got {seats_held_by_client}, database has {result.claimed}"
-            )
-        else:
-            result.passed.append(name)
+    # must hold exactly the seats the buyers were told they got, and the discounts.
+    if clean_run:
+        for name, told, found in (
+            (
+                "live claims = seats the buyers were given (201 holds)",
+                seats_held_by_client,
+                result.claimed,
+            ),
+            (
+                "campaigns' spent = the discounts the buyers were told (201 orders)",
+                discount_given_to_clients,
+                result.spent,
+            ),
+        ):
+            if told is None:
+                continue
+            if told != found:
+                result.failures.append(
+                    f"{name}: the buyers were told {told}, the database has {found}"
+                )
+            else:
+                result.passed.append(name)
     return result

@@ -77,6 +77,7 @@ class RushResult:
     timed_out: bool
     board: Board
     buyers: int
+    promo_buyers: int = 0
 
 
 # ---- choosing seats from the map ---------------------------------------------------------------
@@ -183,6 +184,7 @@ class Buyer:
         fan: bool,
         started: float,
         deadline: float,
+        promo_code: str = "",
     ) -> None:
         self.n = n
         self.client = client
@@ -192,6 +194,7 @@ class Buyer:
         self.fan = fan  # crowds the premiere
         self.started = started
         self.deadline = deadline
+        self.promo_code = promo_code  # sent with every order when set
 
     async def run(self) -> None:
         while time.monotonic() < self.deadline:
@@ -273,10 +276,15 @@ class Buyer:
             "customer": {"email": f"buyer{self.n}@bench.example", "name": f"Buyer {self.n}"},
             "tickets": [{"seat": s["id"], "ticket_type": "adult"} for s in hold["seats"]],
         }
+        if self.promo_code:
+            payload["promo_code"] = self.promo_code
         status, body = await self.client.call("order", "POST", "/api/v1/orders/", payload)
         if status == 201 and body and body.get("status") == "pending_payment":
             self.rec.orders += 1
             self.rec.seats_ordered += len(body.get("tickets", []))
+            if self.promo_code:
+                self.rec.promo_orders += 1
+                self.rec.discount_given += body.get("discount", 0)
         elif status == 409:
             self.rec.conflict("order", _code(body))
             self._unexpected("order", status, body)
@@ -305,8 +313,12 @@ async def rush(
     hot_share: float,
     duration_cap: float,
     seed: int,
+    promo_code: str = "",
+    promo_share: float = 0.0,
     timeout: float = 30.0,
 ) -> RushResult:
+    """`promo_share` of the buyers (spread evenly over the fans and the others) send
+    `promo_code` with each of their orders."""
     rec = Recorder()
     board = Board(screening_ids)
     session = await _open_session(base_url, buyers, api_key, timeout)
@@ -314,6 +326,7 @@ async def rush(
     started = time.monotonic()
     deadline = started + duration_cap
     fans = round(buyers * hot_share)
+    with_code = {i for i in range(buyers) if (i * 0.6180339887) % 1 < promo_share}
     crowd = [
         Buyer(
             i,
@@ -323,6 +336,7 @@ async def rush(
             fan=i < fans,
             started=started,
             deadline=deadline,
+            promo_code=promo_code if i in with_code else "",
         )
         for i in range(buyers)
     ]
@@ -339,7 +353,14 @@ async def rush(
     finally:
         await session.close()
     duration = time.monotonic() - started
-    return RushResult(rec, duration, timed_out=bool(board.open), board=board, buyers=buyers)
+    return RushResult(
+        rec,
+        duration,
+        timed_out=bool(board.open),
+        board=board,
+        buyers=buyers,
+        promo_buyers=len(with_code),
+    )
 
 
 # ---- seat map reads alone ----------------------------------------------------------------------

@@ -122,6 +122,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="the app's LOG_LEVEL in the server (default $LOG_LEVEL or INFO, as in production: "
         "a line per hold, order and refusal, into the server log)",
     )
+    p.add_argument(
+        "--promo-share",
+        type=float,
+        default=0.0,
+        help="share of buyers who send a promo code with their orders (default 0)",
+    )
+    p.add_argument(
+        "--compare-promo",
+        type=float,
+        default=None,
+        metavar="SHARE",
+        help="run the rush twice, each on a fresh database: without codes, then with SHARE of "
+        "buyers using one; print the throughput ratio against issue 10's 10%% (make bench-promo)",
+    )
+    p.add_argument(
+        "--compare-rounds",
+        type=int,
+        default=1,
+        help="with --compare-promo: pairs of rushes, alternating which goes first (default 1)",
+    )
     p.add_argument("--seed", type=int, default=1, help="random seed of the buyers (default 1)")
     p.add_argument(
         "--json",
@@ -145,6 +165,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.buyers < 1 or args.screenings < 1:
         p.error("--buyers and --screenings must be positive")
+    for share in (args.promo_share, args.compare_promo):
+        if share is not None and not 0 <= share <= 1:
+            p.error("a promo share is between 0 and 1")
     return args
 
 
@@ -302,7 +325,18 @@ def verdict_lines(verdicts: list[targets.Verdict]) -> list[str]:
 
 
 def print_report(
-    *, args, scenario, facts, read, rush, cpu, check, versions, ref=None, kinds=None
+    *,
+    args,
+    scenario,
+    facts,
+    read,
+    rush,
+    cpu,
+    check,
+    versions,
+    ref=None,
+    kinds=None,
+    promo_share=0.0,
 ) -> dict:
     rec = rush.recorder
     d = rush.duration
@@ -319,6 +353,11 @@ def print_report(
         f"scenario     {len(scenario.screening_ids)} screenings x {scenario.capacity[scenario.screening_ids[0]]} seats "
         f"= {scenario.total_capacity} seats; {rush.buyers} buyers, {args.hot_share:.0%} crowding the premiere"
     )
+    if promo_share:
+        out(
+            f"promo codes  {rush.promo_buyers} of {rush.buyers} buyers send {scenario.promo_code!r} "
+            f"({scenario.promo_percent}% off, no use limit) with their orders"
+        )
     for line in reference_lines(ref):
         out(line)
     if read is not None:
@@ -340,6 +379,11 @@ def print_report(
     out(
         f"  orders/s         {rec.orders / d:,.1f}   ({rec.orders} orders, {rec.seats_ordered} tickets)"
     )
+    if rec.promo_orders:
+        out(
+            f"  with a code      {rec.promo_orders} orders, {rec.discount_given} off in all "
+            f"(minor units, as the answers said)"
+        )
     requests = sum(rec.statuses.values())
     hold_writes = rec.attempts("hold")
     out(f"  hold writes/s    {hold_writes / d:,.1f}   ({hold_writes} hold requests, 201 and 409)")
@@ -382,6 +426,11 @@ def print_report(
         f"  seats taken      {check.claimed} of {check.capacity} ({100 * check.claimed / max(check.capacity, 1):.1f}%): "
         f"{check.pending} in orders awaiting payment, {check.sold} paid, {check.held} only held"
     )
+    if check.redemptions:
+        out(
+            f"  promo codes      {check.redemptions} redemptions, campaign spent {check.spent} "
+            f"of {check.budget}"
+        )
     out(
         f"  orders           {check.orders_live} live, {check.tickets_live} tickets; "
         f"{check.holds_active} holds not turned into orders"
@@ -431,6 +480,10 @@ def print_report(
             "conflicts": rec.conflict_count,
             "errors": rec.error_count,
             "abandoned": rec.purchases_abandoned,
+            "promo_share": promo_share,
+            "promo_buyers": rush.promo_buyers,
+            "promo_orders": rec.promo_orders,
+            "discount_given": rec.discount_given,
             "cpu": cpu,
             "cpu_per_request": cpu_figures,
         },
@@ -442,6 +495,8 @@ def print_report(
             "sold": check.sold,
             "held": check.held,
             "capacity": check.capacity,
+            "redemptions": check.redemptions,
+            "spent": check.spent,
         },
         "result": verdict,
     }
@@ -527,21 +582,14 @@ def _start_profilers(directory: Path, master_pid: int, seconds: float) -> list[s
     return procs
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    env = bench_env(args)
-    os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
-    dbname = fixtures.check_local_database(args.database_url)
-
+def run_once(*, args, env: dict, dbname: str, promo_share: float, ref=None) -> tuple[dict, object]:
+    """One rush on a fresh database: setup, the reference (unless one of this invocation is
+    given), the server, the read phase, the rush, integrity, the report.
+    Returns the figures and the reference."""
     t0 = time.monotonic()
     print(f"bench: resetting database {dbname} and Redis db {args.redis_db}", flush=True)
     fixtures.reset_database(args.database_url)
     fixtures.flush_redis(env["REDIS_URL"])
-
-    import django
-
-    django.setup()
     fixtures.migrate()
     layout = fixtures.Layout(rows=args.rows, per_row=args.seats_per_row)
     scenario = fixtures.seed(screenings=args.screenings, layout=layout, rooms=args.rooms)
@@ -553,8 +601,7 @@ def main(argv: list[str] | None = None) -> int:
         f"set up in {time.monotonic() - t0:.1f} s",
         flush=True,
     )
-    ref = None
-    if args.reference_seconds > 0:
+    if ref is None and args.reference_seconds > 0:
         print(
             f"bench: the reference: pgbench's hold transaction, {args.reference_clients} clients, "
             f"{args.reference_seconds:.0f} s",
@@ -611,7 +658,11 @@ def main(argv: list[str] | None = None) -> int:
         profilers = []
         if args.profile_workers:
             profilers = _start_profilers(args.profile_workers, proc.pid, min(args.duration_cap, 60))
-        print(f"bench: the rush: {args.buyers} buyers (cap {args.duration_cap:.0f} s)", flush=True)
+        print(
+            f"bench: the rush: {args.buyers} buyers, {promo_share:.0%} with a promo code "
+            f"(cap {args.duration_cap:.0f} s)",
+            flush=True,
+        )
         rush = asyncio.run(
             load.rush(
                 base_url=base_url,
@@ -621,6 +672,8 @@ def main(argv: list[str] | None = None) -> int:
                 hot_share=args.hot_share,
                 duration_cap=args.duration_cap,
                 seed=args.seed,
+                promo_code=scenario.promo_code,
+                promo_share=promo_share,
             )
         )
         cpu = meter.stop()
@@ -630,8 +683,12 @@ def main(argv: list[str] | None = None) -> int:
                 p.send_signal(signal.SIGINT)  # py-spy writes what it has on Ctrl-C
             p.wait()
     shutil.rmtree(cpu_dir, ignore_errors=True)
-    clean = rush.recorder.error_count == 0
-    check = integrity.check(seats_held_by_client=rush.recorder.seats_held, clean_run=clean)
+    rec = rush.recorder
+    check = integrity.check(
+        seats_held_by_client=rec.seats_held,
+        discount_given_to_clients=rec.discount_given,
+        clean_run=rec.error_count == 0,
+    )
     figures = print_report(
         args=args,
         scenario=scenario,
@@ -643,11 +700,121 @@ def main(argv: list[str] | None = None) -> int:
         versions=vers,
         ref=ref,
         kinds=kinds,
+        promo_share=promo_share,
     )
+    return figures, ref
+
+
+PROMO_RATIO = 0.9  # issue 10: the code path keeps the sale's throughput within 10%
+COMPARED = (
+    ("orders", "orders/s"),
+    ("holds", "holds/s"),
+    ("hold_writes", "hold writes/s"),
+    ("requests", "requests/s"),
+)
+
+
+def promo_shares(share: float, rounds: int) -> list[float]:
+    """Without and with codes, alternating A B, B A, A B...: drift on a shared machine (a test
+    suite starting or ending) then weighs on both sides alike."""
+    out: list[float] = []
+    for n in range(rounds):
+        out += [0.0, share] if n % 2 == 0 else [share, 0.0]
+    return out
+
+
+def compare_promo(runs: list[dict]) -> dict:
+    """Issue 10's target: the rushes with promo codes within 10% of those without (the rates of
+    all the rushes of each side added up)."""
+    sides = {}
+    for with_codes in (False, True):
+        mine = [r["rush"] for r in runs if bool(r["rush"]["promo_share"]) == with_codes]
+        seconds = sum(r["seconds"] for r in mine)
+        sides[with_codes] = {
+            "runs": len(mine),
+            "seconds": round(seconds, 2),
+            "orders": sum(r["orders"] for r in mine) / seconds,
+            "holds": sum(r["holds"] for r in mine) / seconds,
+            "hold_writes": sum(r["hold_writes_per_s"] * r["seconds"] for r in mine) / seconds,
+            "requests": sum(r["requests_per_s"] * r["seconds"] for r in mine) / seconds,
+            "other_cpu_s": sum(r["cpu"]["other_processes_cpu_s"] for r in mine),
+            "promo_orders": sum(r["promo_orders"] for r in mine),
+            "all_orders": sum(r["orders"] for r in mine),
+            "buyers_with_code": mine[0]["promo_buyers"],
+            "buyers": mine[0]["buyers"],
+            **{
+                f"{kind}_ms": sum(r["cpu_per_request"].get(f"{kind}_ms", 0) for r in mine)
+                / len(mine)
+                for kind in ("hold", "order")
+            },
+        }
+    plain, promo = sides[False], sides[True]
+    ratios = {
+        name: round(promo[name] / plain[name], 4) if plain[name] else None for name, _ in COMPARED
+    }
+    met = ratios["orders"] is not None and ratios["orders"] >= PROMO_RATIO
+    print("")
+    print("== promo codes against none, same invocation " + "=" * 38)
+    print(
+        f"  rushes           {plain['runs']} without codes, {promo['runs']} with "
+        f"({promo['buyers_with_code']} of {promo['buyers']} buyers send a code: "
+        f"{promo['promo_orders']} of {promo['all_orders']} orders)"
+    )
+    for name, label in COMPARED:
+        print(
+            f"  {label:<16} {plain[name]:>8,.1f} without, {promo[name]:>8,.1f} with: "
+            f"ratio {ratios[name]:.3f}"
+        )
+    for kind in ("hold", "order"):
+        print(
+            f"  server CPU/{kind:<6} {plain[f'{kind}_ms']:>8.2f} ms without, "
+            f"{promo[f'{kind}_ms']:>8.2f} ms with (in the serving thread)"
+        )
+    print(
+        f"  other processes  {plain['other_cpu_s']:.1f} CPU-s during the rushes without, "
+        f"{promo['other_cpu_s']:.1f} with (the machine's other work: compare like with like)"
+    )
+    print(
+        f"  target (issue 10): orders/s with codes >= {PROMO_RATIO:.0%} of without: "
+        f"{ratios['orders']:.1%}  {'PASS' if met else 'MISS'}"
+    )
+    return {
+        "sides": {"without": plain, "with": promo},
+        "ratios": ratios,
+        "target": PROMO_RATIO,
+        "met": met,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    env = bench_env(args)
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    dbname = fixtures.check_local_database(args.database_url)
+
+    import django
+
+    django.setup()
+    shares = (
+        promo_shares(args.compare_promo, args.compare_rounds)
+        if args.compare_promo is not None
+        else [args.promo_share]
+    )
+    runs = []
+    ref = None  # measured once, before the first rush
+    for n, share in enumerate(shares):
+        if len(shares) > 1:
+            print(f"bench: run {n + 1} of {len(shares)}: promo share {share:.0%}", flush=True)
+        figures, ref = run_once(args=args, env=env, dbname=dbname, promo_share=share, ref=ref)
+        runs.append(figures)
+    out: dict = runs[0]
+    if len(runs) > 1:
+        out = {"runs": runs, "promo": compare_promo(runs)}
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(figures, indent=2, default=str))
-    return 0 if figures["result"] == "PASS" else 1
+        args.json.write_text(json.dumps(out, indent=2, default=str))
+    return 0 if all(r["result"] == "PASS" for r in runs) else 1
 
 
 if __name__ == "__main__":

@@ -58,6 +58,8 @@ class Recorder:
     seats_held: int = 0
     seats_ordered: int = 0
     purchases_abandoned: int = 0
+    promo_orders: int = 0  # orders placed with a promo code
+    discount_given: int = 0  # what their answers said came off, minor units
 
     def latency(self, kind: str, seconds: float) -> None:
         self.latencies[kind].append(seconds)

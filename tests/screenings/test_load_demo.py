@@ -241,3 +241,14 @@ def test_the_demo_partners_keys_can_read_reports(loaded):
     platform = Partner.objects.get(name=demo.PLATFORM_PARTNER).api_keys.get()
     assert {"campaigns", "reports"} <= set(studio.scopes)
     assert {"book", "settle", "reports"} <= set(platform.scopes)
+
+
+def test_the_platform_has_seats_set_aside_for_its_presale_until_general_sale(loaded):
+    from ticketing.inventory.models import Allocation
+
+    [allocation] = Allocation.objects.select_related("partner", "screening")
+    assert allocation.partner.name == demo.PLATFORM_PARTNER
+    assert len(allocation.seat_ids) == demo.DEMO_ALLOCATION_SEATS
+    assert allocation.release_at == allocation.screening.sales_open_at
+    load()
+    assert Allocation.objects.count() == 1

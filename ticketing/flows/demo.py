@@ -35,6 +35,7 @@ from PIL import Image, ImageDraw, ImageFont
 from promotions import campaigns, codes
 from promotions.models import Campaign, DiscountKind, Funder
 from ticketing import errors
+from ticketing.inventory import allocations
 from ticketing.partners.models import Partner, PartnerKind, Scope
 from ticketing.partners.services import partner_create
 from ticketing.screenings.models import (
@@ -45,6 +46,7 @@ from ticketing.screenings.models import (
     ScreeningFormat,
     ScreeningPrice,
     ScreeningStatus,
+    Seat,
     SeatTypeSurcharge,
     TicketType,
 )
@@ -56,6 +58,7 @@ STAFF_USERNAME = "staff"
 STAFF_PASSWORD = "marquee-demo"  # noqa: S105 - the documented demo login, local use only
 ADMIN_URL = "http://127.0.0.1:8000/admin/"
 PLATFORM_PARTNER = "Demo Platform"
+DEMO_ALLOCATION_SEATS = 40
 STUDIO_PARTNER = "Northlight Pictures"
 
 # About 310 seats: wheelchair spaces and companion seats at the front, two aisles, a walkway,
@@ -619,7 +622,25 @@ def _campaign(film: Film, today: date | None, result: DemoResult) -> None:
                 max_uses_per_email=2,
             )
         )
-    # TODO(allocations): set seats of the opening weekend aside for the platform's presale.
+    # The platform's presale: 40 seats of the opening's first screening set aside for it until
+    # general sale opens; then they are back on sale for everyone.
+    first = (
+        Screening.objects.filter(film=film, sales_open_at__gt=now, status=ScreeningStatus.SCHEDULED)
+        .order_by("starts_at")
+        .first()
+    )
+    if first is not None:
+        back_rows = Seat.objects.filter(
+            auditorium_id=first.auditorium_id, is_sellable=True, seat_type="standard"
+        ).order_by("-y", "x")[:DEMO_ALLOCATION_SEATS]
+        with contextlib.suppress(errors.DomainError):  # seats already taken: none set aside
+            allocations.allocation_create(
+                screening_id=first.pk,
+                partner=platform,
+                seat_ids=[seat.pk for seat in back_rows],
+                release_at=first.sales_open_at,
+            )
+            result.add("seats set aside for the platform", DEMO_ALLOCATION_SEATS)
     result.add("campaigns")
     result.add("promo codes", len(made))
 

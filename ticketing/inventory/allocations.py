@@ -45,7 +45,8 @@ def allocation_create(
     """Set seats aside for `partner` until `release_at` (never past the end of sales): the named
     seats, or the best `quantity` together. All or nothing, like a hold."""
     now = timezone.now()
-    screening = _screening_for_sale(screening_id, now)
+    # Before general sale opens is when seats are set aside: only a closed sale is refused.
+    screening = _screening_for_sale(screening_id, now, opens_at=now)
     closes = screening.sales_close_at or screening.starts_at
     release_at = min(release_at, closes)
     if release_at <= now:

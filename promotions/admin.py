@@ -144,6 +144,7 @@ class CampaignAdmin(ServiceWrites, admin.ModelAdmin):
         "left_shown",
         "code_count",
         "running",
+        "report_link",
     ]
     list_filter = ["studio", "platform", "funder"]
     list_select_related = ["studio", "platform"]
@@ -175,6 +176,12 @@ class CampaignAdmin(ServiceWrites, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(codes_made=Count("codes"))
+
+    @admin.display(description="Report")
+    def report_link(self, obj):
+        return format_html(
+            '<a href="{}">Sales report</a>', reverse("staff-campaign-report", args=[obj.pk])
+        )
 
     def save_model(self, request, obj, form, change):
         changes = _changes(form, change)

@@ -314,3 +314,11 @@ def test_the_media_url_serves_nothing_outside_the_media_folder(client, settings,
         response = client.get(path)
         assert response.status_code in (400, 404), path
         assert b"not for the web" not in response.content
+
+
+def test_the_campaign_list_links_each_campaigns_sales_report(admin_client, screening):
+    from tests.promotions.support import campaign as make_campaign
+
+    made = make_campaign(screening)
+    page = admin_client.get("/admin/promotions/campaign/").content.decode()
+    assert f'href="/staff/campaigns/{made.pk}/report/"' in page

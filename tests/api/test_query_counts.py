@@ -160,3 +160,96 @@ def test_the_seat_map_shows_a_layout_edit_at_once_despite_the_per_process_layout
 
     after = anon_api.get(f"/api/v1/screenings/{screening.pk}/seats/").json()
     assert after["counts"]["blocked"] == 1
+
+
+# ---- the onsale hot path: what a hold, an order and a seat map read cost the database ----------
+# Counted in statements sent to PostgreSQL, savepoints left out (in a test the view's transaction
+# is a savepoint inside the test's; on a server it is BEGIN ... COMMIT, which are not queries).
+# Each figure is today's, statement by statement: a change that adds one fails here, a change that
+# saves one lowers the figure (issue 12: a hold one statement or two, an order a few).
+
+
+def statements(ctx) -> list[str]:
+    return [q["sql"] for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]
+
+
+def counted(client, method: str, path: str, body: dict | None = None):
+    """One request after a warm-up read, so that the partner's key is known to this process
+    (the first request of a process looks it up: one query, once)."""
+    assert client.get("/api/v1/films/").status_code == 200
+    with CaptureQueriesContext(connection) as ctx:
+        response = getattr(client, method)(path, body, format="json")
+    assert response.status_code in (200, 201), response.content[:300]
+    return response, statements(ctx)
+
+
+# the screening (with auditorium and cinema); the seats asked and their couple halves; INSERT the
+# hold; INSERT ... ON CONFLICT the claims (the statement that decides); the held seats' labels
+HOLD_NAMED_QUERIES = 5
+# the screening; the layout; the screening's turn (advisory lock); the live claims; the seats set
+# aside for this partner; INSERT the hold; INSERT the claims; the held seats' labels
+HOLD_BEST_QUERIES = 8
+# the hold locked (with screening, auditorium, cinema, film); its live claims; the screening's
+# prices, the ticket types, the seat-type surcharges, the seats; INSERT the order; UPDATE the
+# claims to the order; INSERT the tickets; UPDATE the hold; INSERT the status change
+ORDER_QUERIES = 11
+# the code, then the order's 11 (above) with, for the offer, its films, the campaign's films, its
+# cinemas and its screenings; then UPDATE the code's uses, UPDATE the campaign's spent, INSERT
+# the redemption and the campaign read again (is the budget running low?)
+ORDER_WITH_CODE_QUERIES = 20
+
+
+def test_a_partner_hold_of_named_seats_costs_few_statements(api, screening):
+    seats = factories.seats(screening.auditorium, "C4", "C5")
+    _, sql = counted(api, "post", "/api/v1/holds/", {"screening": screening.pk, "seats": seats})
+    assert len(sql) == HOLD_NAMED_QUERIES, "\n".join(sql)
+
+
+def test_a_best_available_hold_costs_few_statements(api, screening):
+    _, sql = counted(api, "post", "/api/v1/holds/", {"screening": screening.pk, "quantity": 3})
+    assert len(sql) == HOLD_BEST_QUERIES, "\n".join(sql)
+
+
+def _order_body(api, screening, **extra) -> dict:
+    seats = factories.seats(screening.auditorium, "D4", "D5")
+    held = hold(api, screening, *seats)
+    assert held.status_code == 201, held.content[:300]
+    return {
+        "hold": held.json()["id"],
+        "customer": {"email": "ada@example.com", "name": "Ada Lovelace"},
+        "tickets": [{"seat": seat, "ticket_type": "adult"} for seat in seats],
+        **extra,
+    }
+
+
+def test_an_order_costs_few_statements(api, screening):
+    body = _order_body(api, screening)
+    _, sql = counted(api, "post", "/api/v1/orders/", body)
+    assert len(sql) == ORDER_QUERIES, "\n".join(sql)
+
+
+def test_an_order_with_a_promo_code_costs_few_statements_more(api, screening):
+    from tests.promotions.support import code
+
+    code(screening, "ROGUE20", value=20)
+    body = _order_body(api, screening, promo_code="ROGUE20")
+    response, sql = counted(api, "post", "/api/v1/orders/", body)
+    assert response.json()["discount"] > 0
+    assert len(sql) == ORDER_WITH_CODE_QUERIES, "\n".join(sql)
+
+
+def test_a_partner_reading_a_seat_map_fresh_in_the_cache_costs_no_query(api, screening, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"seatmap-partner-{screening.pk}-{uuid.uuid4()}",
+        }
+    }
+    settings.MARQUEE = {**settings.MARQUEE, "SEAT_MAP_CACHE_SECONDS": 60}
+    path = f"/api/v1/screenings/{screening.pk}/seats/"
+    first, sql = counted(api, "get", path)
+    assert len(sql) == SEAT_MAP_QUERIES  # cold: the statuses, and the layout
+    with CaptureQueriesContext(connection) as ctx:
+        again = api.get(path)
+    assert statements(ctx) == []
+    assert again.content == first.content

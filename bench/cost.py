@@ -7,7 +7,8 @@ its own PostgreSQL database and Redis db. CPU time per request barely moves with
 load, so it is what to compare when judging a change to the request path.
 
 Kinds: seat map (cached), seat map (rebuilt: the cache dropped before each read, as during a rush),
-hold of named seats, hold by quantity (best available), order from a hold, /healthz.
+hold of named seats, hold by quantity (best available), order from a hold, order from a hold with
+a promo code (the bench campaign's unlimited percent code), /healthz.
 """
 
 from __future__ import annotations
@@ -185,9 +186,10 @@ def main(argv: list[str] | None = None) -> int:
 
     django.setup()
     fixtures.migrate()
-    # Enough seats for every hold: n holds of 2 named seats, n holds of 2 by quantity.
+    # Enough seats for every hold: 2n holds of 2 named seats (n for orders without a code, n
+    # with), n holds of 2 by quantity.
     per_show = 300
-    shows = (4 * n) // per_show + 4
+    shows = (6 * n) // per_show + 6
     scenario = fixtures.seed(screenings=shows, layout=fixtures.Layout(), rooms=6)
     from ticketing import cache
     from ticketing.inventory import seatmap
@@ -234,17 +236,19 @@ def main(argv: list[str] | None = None) -> int:
             held.append(json.loads(body)["id"])
         return status
 
-    def order(i):
+    def order(i, promo_code=""):
         hold = holds_for_orders[i]
-        return app(
-            "POST",
-            "/api/v1/orders/",
-            {
-                "hold": hold["id"],
-                "customer": {"email": f"c{i}@bench.example", "name": "Cost"},
-                "tickets": [{"seat": s["id"], "ticket_type": "adult"} for s in hold["seats"]],
-            },
-        )[0]
+        payload = {
+            "hold": hold["id"],
+            "customer": {"email": f"c{i}@bench.example", "name": "Cost"},
+            "tickets": [{"seat": s["id"], "ticket_type": "adult"} for s in hold["seats"]],
+        }
+        if promo_code:
+            payload["promo_code"] = promo_code
+        return app("POST", "/api/v1/orders/", payload)[0]
+
+    def order_with_code(i):
+        return order(n + i, scenario.promo_code)
 
     def health(_i):
         return app("GET", "/healthz")[0]
@@ -258,6 +262,9 @@ def main(argv: list[str] | None = None) -> int:
         measure("hold, quantity", hold_quantity, n, 201, prof),
         measure("order from hold", order, n, 201, prof),
     ]
+    for i in range(n):  # holds for the orders with a code, not measured
+        hold_named(n + i)
+    results.append(measure("order, promo code", order_with_code, n, 201, prof))
     from django.db import connection
 
     connection.close()

@@ -4,7 +4,6 @@ opens a screening before general sale."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from django.utils import timezone

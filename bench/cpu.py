@@ -29,19 +29,29 @@ def children(pid: int) -> list[int]:
         return []
 
 
+_NOT_POSTGRES: set[int] = set()  # processes seen that are not PostgreSQL's: not read again
+
+
 def postgres_backends(dbname: str) -> list[int]:
-    """PostgreSQL backends serving `dbname`, by their process title."""
+    """PostgreSQL backends serving `dbname`, by their process title. The meter calls this twice
+    a second from the load generator's process, so what was seen not to be PostgreSQL at all is
+    not read again (a new backend's title says postgres from its fork on)."""
     needle = f" {dbname} ".encode()
     pids = []
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
+            continue
+        pid = int(entry.name)
+        if pid in _NOT_POSTGRES:
             continue
         try:
             cmdline = Path(entry.path, "cmdline").read_bytes()
         except OSError:
             continue
         if cmdline.startswith(b"postgres: ") and needle in cmdline:
-            pids.append(int(entry.name))
+            pids.append(pid)
+        elif b"postgres" not in cmdline and cmdline:
+            _NOT_POSTGRES.add(pid)
     return pids
 
 

@@ -1,4 +1,5 @@
-"""The buyers: one asyncio process, aiohttp, keep-alive connections, only to the loopback server.
+"""The buyers: one asyncio process, keep-alive connections (bench/transport.py), only to the
+loopback server.
 
 A buyer reads the seat map, holds 2 to 4 seats (half the time seats it picked itself from the
 map, side by side when it can, half the time the best `quantity` the server finds), turns the hold
@@ -15,10 +16,8 @@ import random
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
-import aiohttp
-
+from . import transport as transports
 from .stats import Recorder
 
 AUTO_TYPES = {"standard", "premium"}  # what a buyer picks first; accessible places come last
@@ -27,12 +26,6 @@ MAX_ATTEMPTS = 8  # reads+holds per purchase before the buyer gives up on it and
 # (at least this many, for at least this long: longer than a cached map lives) is done.
 STUCK_AFTER = 25
 STUCK_FOR = 3.0
-
-
-def _loopback_only(base_url: str) -> None:
-    host = urlsplit(base_url).hostname
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        raise ValueError(f"the bench only loads this machine, not {host}")
 
 
 @dataclass
@@ -80,11 +73,59 @@ class RushResult:
     promo_buyers: int = 0
 
 
-# ---- choosing seats from the map ---------------------------------------------------------------
-def pick_seats(seats: list[dict], n: int, rng: random.Random) -> list[int]:
-    """n available seats: side by side in one row when possible (near the middle, with some
-    taste of randomness), else whatever is left, nearest first."""
-    free = [s for s in seats if s["status"] == "available"]
+# ---- reading the map and choosing seats from it -----------------------------------------------
+@dataclass
+class Room:
+    """What does not change between two reads of a screening's map: its seats in map order."""
+
+    seats: list[dict]  # id, x, y, type of each seat, in the map's order
+    centre_x: float
+    sweet_y: float
+
+
+STATUS = b'"status":"'
+
+
+class SeatMaps:
+    """The buyers' reading of seat maps. The first map of a screening is parsed in full; later
+    ones only for their statuses (one per seat, in the same order, which the map always is), a
+    tenth of the CPU of json.loads on 300 seats. A map whose seats do not line up with the
+    first one's is parsed in full again."""
+
+    def __init__(self) -> None:
+        self.rooms: dict[int, Room] = {}
+
+    def read(self, sid: int, raw: bytes) -> tuple[int, list[dict], Room]:
+        """(seats available, the available seats, the room); ValueError if not a map."""
+        room = self.rooms.get(sid)
+        if room is not None:
+            parts = raw.split(STATUS)
+            if len(parts) == len(room.seats) + 1:
+                free = [
+                    seat
+                    for seat, part in zip(room.seats, parts[1:], strict=True)
+                    if part.startswith(b"available")
+                ]
+                return len(free), free, room
+        body = json.loads(raw)
+        seats = body["seats"]
+        xs = [s["x"] for s in seats] or [0]
+        ys = [s["y"] for s in seats] or [0]
+        room = Room(
+            seats=[{k: s[k] for k in ("id", "x", "y", "type")} for s in seats],
+            centre_x=(min(xs) + max(xs)) / 2,
+            sweet_y=min(ys) + (max(ys) - min(ys)) * 2 / 3,
+        )
+        self.rooms[sid] = room
+        free = [
+            seat for seat, s in zip(room.seats, seats, strict=True) if s["status"] == "available"
+        ]
+        return body["counts"].get("available", 0), free, room
+
+
+def pick_seats(free: list[dict], n: int, rng: random.Random, room: Room) -> list[int]:
+    """n of these available seats: side by side in one row when possible (near the middle, with
+    some taste of randomness), else whatever is left, nearest first."""
     if not free:
         return []
     preferred = [s for s in free if s["type"] in AUTO_TYPES] or free
@@ -92,10 +133,8 @@ def pick_seats(seats: list[dict], n: int, rng: random.Random) -> list[int]:
         preferred = free
     if len(preferred) <= n:
         return [s["id"] for s in preferred]
-    xs = [s["x"] for s in seats]
-    ys = [s["y"] for s in seats]
-    centre_x = (min(xs) + max(xs)) / 2
-    sweet_y = min(ys) + (max(ys) - min(ys)) * 2 / 3
+    centre_x, sweet_y = room.centre_x, room.sweet_y
+    uniform = rng.uniform
     rows: dict[int, list[dict]] = defaultdict(list)
     for seat in preferred:
         rows[seat["y"]].append(seat)
@@ -110,7 +149,7 @@ def pick_seats(seats: list[dict], n: int, rng: random.Random) -> list[int]:
             for start in range(len(run) - n + 1):
                 block = run[start : start + n]
                 mid = (block[0]["x"] + block[-1]["x"]) / 2
-                score = abs(y - sweet_y) + 0.35 * abs(mid - centre_x) + rng.uniform(0, 5)
+                score = abs(y - sweet_y) + 0.35 * abs(mid - centre_x) + uniform(0, 5)
                 if best is None or score < best[0]:
                     best = (score, [s["id"] for s in block])
             run = [seat] if seat is not None else []
@@ -124,25 +163,20 @@ def pick_seats(seats: list[dict], n: int, rng: random.Random) -> list[int]:
 
 # ---- HTTP --------------------------------------------------------------------------------------
 class Client:
-    def __init__(self, session: aiohttp.ClientSession, base_url: str, recorder: Recorder) -> None:
-        self.session = session
-        self.base = base_url
+    def __init__(self, transport, recorder: Recorder) -> None:
+        self.transport = transport
         self.rec = recorder
+        self.failures = (OSError, TimeoutError, *getattr(transport, "errors", ()))
 
     async def call(
         self, kind: str, method: str, path: str, body: dict | None = None, *, parse=True
     ):
         """(status, parsed body) or (None, None) on a connection error; records everything."""
         data = json.dumps(body).encode() if body is not None else None
-        headers = {"Content-Type": "application/json"} if data is not None else None
         started = time.perf_counter()
         try:
-            async with self.session.request(
-                method, self.base + path, data=data, headers=headers
-            ) as resp:
-                raw = await resp.read()
-                status = resp.status
-        except (aiohttp.ClientError, TimeoutError) as exc:
+            status, raw = await self.transport.request(method, path, data)
+        except self.failures as exc:
             self.rec.error(kind, f"connection: {type(exc).__name__}", str(exc))
             return None, None
         self.rec.latency(kind, time.perf_counter() - started)
@@ -159,19 +193,6 @@ class Client:
             return None, None
 
 
-async def _open_session(base_url: str, connections: int, api_key: str, timeout: float):
-    _loopback_only(base_url)
-    connector = aiohttp.TCPConnector(
-        limit=connections, limit_per_host=connections, keepalive_timeout=1.0, ttl_dns_cache=None
-    )
-    return aiohttp.ClientSession(
-        connector=connector,
-        timeout=aiohttp.ClientTimeout(total=timeout),
-        headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},
-        skip_auto_headers=("User-Agent",),
-    )
-
-
 # ---- the rush ----------------------------------------------------------------------------------
 class Buyer:
     def __init__(
@@ -184,6 +205,7 @@ class Buyer:
         fan: bool,
         started: float,
         deadline: float,
+        maps: SeatMaps,
         promo_code: str = "",
     ) -> None:
         self.n = n
@@ -195,6 +217,7 @@ class Buyer:
         self.started = started
         self.deadline = deadline
         self.promo_code = promo_code  # sent with every order when set
+        self.maps = maps
 
     async def run(self) -> None:
         while time.monotonic() < self.deadline:
@@ -210,14 +233,19 @@ class Buyer:
         for _attempt in range(MAX_ATTEMPTS):
             if state.sold_out or time.monotonic() >= self.deadline:
                 return
-            status, seat_map = await self.client.call(
-                "seatmap", "GET", f"/api/v1/screenings/{sid}/seats/"
+            status, raw = await self.client.call(
+                "seatmap", "GET", f"/api/v1/screenings/{sid}/seats/", parse=False
             )
-            if status != 200 or not seat_map:
+            if status != 200 or not raw:
                 if status is not None and status < 500:
                     self.rec.error("seatmap", f"HTTP {status}")
                 return
-            if seat_map["counts"].get("available", 0) == 0:
+            try:
+                available, free, room = self.maps.read(sid, raw)
+            except (ValueError, KeyError, TypeError):
+                self.rec.error("seatmap", "not a seat map", raw[:300].decode(errors="replace"))
+                return
+            if available == 0:
                 self.board.done(sid, self.started)
                 return
             use_quantity = not explicit and (
@@ -242,7 +270,7 @@ class Buyer:
                 else:
                     self._unexpected("hold", status, body)
                     return
-            seats = pick_seats(seat_map["seats"], want, self.rng)
+            seats = pick_seats(free, want, self.rng, room)
             if not seats:
                 continue
             status, body = await self.client.call(
@@ -316,17 +344,19 @@ async def rush(
     promo_code: str = "",
     promo_share: float = 0.0,
     timeout: float = 30.0,
+    client_kind: str = "lean",
 ) -> RushResult:
     """`promo_share` of the buyers (spread evenly over the fans and the others) send
     `promo_code` with each of their orders."""
     rec = Recorder()
     board = Board(screening_ids)
-    session = await _open_session(base_url, buyers, api_key, timeout)
-    client = Client(session, base_url, rec)
+    wire = transports.transport(client_kind, base_url, api_key, timeout, buyers)
+    client = Client(wire, rec)
     started = time.monotonic()
     deadline = started + duration_cap
     fans = round(buyers * hot_share)
     with_code = {i for i in range(buyers) if (i * 0.6180339887) % 1 < promo_share}
+    maps = SeatMaps()
     crowd = [
         Buyer(
             i,
@@ -336,6 +366,7 @@ async def rush(
             fan=i < fans,
             started=started,
             deadline=deadline,
+            maps=maps,
             promo_code=promo_code if i in with_code else "",
         )
         for i in range(buyers)
@@ -351,7 +382,7 @@ async def rush(
                 exc = task.exception()
                 rec.error("buyer", f"crashed: {type(exc).__name__}", repr(exc))
     finally:
-        await session.close()
+        await wire.close()
     duration = time.monotonic() - started
     return RushResult(
         rec,
@@ -383,11 +414,12 @@ async def read_only(
     clients: int,
     seconds: float,
     timeout: float = 30.0,
+    client_kind: str = "lean",
 ) -> ReadResult:
     """`clients` loops reading one screening's seat map as fast as they are answered."""
     rec = Recorder()
-    session = await _open_session(base_url, clients, api_key, timeout)
-    client = Client(session, base_url, rec)
+    wire = transports.transport(client_kind, base_url, api_key, timeout, clients)
+    client = Client(wire, rec)
     path = f"/api/v1/screenings/{screening_id}/seats/"
 
     async def reader() -> None:
@@ -408,5 +440,5 @@ async def read_only(
         await asyncio.gather(*(reader() for _ in range(clients)))
         duration = time.monotonic() - started
     finally:
-        await session.close()
+        await wire.close()
     return ReadResult(rec, duration, clients)

@@ -28,6 +28,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from . import fixtures, integrity, load, reference, server, targets
+from . import transport as transports
 from .cpu import CpuMeter, children, request_cpu
 from .stats import Recorder
 
@@ -73,6 +74,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         default=None,
         help="concurrent readers in that phase (default: --buyers)",
+    )
+    p.add_argument(
+        "--client",
+        choices=transports.CLIENTS,
+        default="lean",
+        help="the buyers' HTTP client: lean (asyncio protocols, the default) or aiohttp",
     )
     p.add_argument(
         "--reference-seconds",
@@ -349,6 +356,7 @@ def print_report(
         f"{versions.get('postgres', '?')}; Redis {versions.get('redis', '?')}; Python {facts['python']}"
     )
     out(f"server       gunicorn {versions.get('gunicorn_config')}")
+    out(f"buyers       one asyncio process, {args.client} HTTP client (--client)")
     out(
         f"scenario     {len(scenario.screening_ids)} screenings x {scenario.capacity[scenario.screening_ids[0]]} seats "
         f"= {scenario.total_capacity} seats; {rush.buyers} buyers, {args.hot_share:.0%} crowding the premiere"
@@ -645,6 +653,7 @@ def run_once(*, args, env: dict, dbname: str, promo_share: float, ref=None) -> t
                     screening_id=scenario.screening_ids[-1],
                     clients=args.read_clients or args.buyers,
                     seconds=args.read_seconds,
+                    client_kind=args.client,
                 )
             )
             kinds["read"] = _per_kind(settled_request_cpu(cpu_dir), before)
@@ -674,6 +683,7 @@ def run_once(*, args, env: dict, dbname: str, promo_share: float, ref=None) -> t
                 seed=args.seed,
                 promo_code=scenario.promo_code,
                 promo_share=promo_share,
+                client_kind=args.client,
             )
         )
         cpu = meter.stop()

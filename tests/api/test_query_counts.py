@@ -183,12 +183,13 @@ def counted(client, method: str, path: str, body: dict | None = None):
     return response, statements(ctx)
 
 
-# the screening (with auditorium and cinema); the seats asked and their couple halves; INSERT the
-# hold; INSERT ... ON CONFLICT the claims (the statement that decides); the held seats' labels
-HOLD_NAMED_QUERIES = 5
-# the screening; the layout; the screening's turn (advisory lock); the live claims; the seats set
-# aside for this partner; INSERT the hold; INSERT the claims; the held seats' labels
-HOLD_BEST_QUERIES = 8
+# the screening (with auditorium and cinema); the seats asked and their couple halves (with their
+# labels for the answer); INSERT the hold; INSERT ... ON CONFLICT the claims (the statement that
+# decides). Was 5: the answer read the held seats' labels again.
+HOLD_NAMED_QUERIES = 4
+# the screening; the layout (with labels); the screening's turn (advisory lock); the live claims;
+# the seats set aside for this partner; INSERT the hold; INSERT the claims. Was 8 (the labels).
+HOLD_BEST_QUERIES = 7
 # the hold locked (with screening, auditorium, cinema, film); its live claims; the screening's
 # prices, the ticket types, the seat-type surcharges, the seats; INSERT the order; UPDATE the
 # claims to the order; INSERT the tickets; UPDATE the hold; INSERT the status change

@@ -191,12 +191,13 @@ def _hold_response(hold, code=status.HTTP_200_OK) -> Response:
     seat_ids = (
         hold.seat_ids
     )  # the seats held (couple pairs included); `live` says if they still are
-    seats = [
-        {"id": pk, "label": f"{row}{num}", "type": kind}
-        for pk, row, num, kind in Seat.objects.filter(pk__in=seat_ids).values_list(
+    # A hold just made carries its seats, read with the seats it was checked or chosen from.
+    rows = getattr(hold, "seats_in_hand", None)
+    if rows is None:
+        rows = Seat.objects.filter(pk__in=seat_ids).values_list(
             "id", "row_label", "number", "seat_type"
         )
-    ]
+    seats = [{"id": pk, "label": f"{row}{num}", "type": kind} for pk, row, num, kind in rows]
     return Response(s.HoldOutput(hold, context={"seats": seats}).data, status=code)
 
 

@@ -43,21 +43,37 @@ def _screening_for_sale(screening_id: int, now: datetime, opens_at=None) -> Scre
     return screening
 
 
+SEAT_FIELDS = ("row_label", "number", "seat_type", "y", "x")  # what a hold's answer shows of a seat
+
+
+def _in_hand(hold: Hold, seats: dict[int, tuple]) -> Hold:
+    """Keep on the hold the (id, row, number, type) of its seats, in map order, read with the
+    seats it was validated or chosen from: the answer needs no query more."""
+    rows = sorted((seats[pk][3], seats[pk][4], pk) for pk in hold.seat_ids)
+    hold.seats_in_hand = [(pk, *seats[pk][:3]) for _y, _x, pk in rows]
+    return hold
+
+
 def _validate_seats(screening: Screening, seat_ids: list[int]) -> list[int]:
     """Check the seats belong to the screening's auditorium and are for sale; add couple pairs."""
+    return _check_seats(screening, seat_ids)[0]
+
+
+def _check_seats(screening: Screening, seat_ids: list[int]) -> tuple[list[int], dict]:
+    """`_validate_seats`, with `SEAT_FIELDS` of each seat to hold, read by the same query."""
     if len(set(seat_ids)) != len(seat_ids):
         duplicates = sorted({s for s in seat_ids if seat_ids.count(s) > 1})
         raise errors.DuplicateSeats(seats=duplicates)
     # The asked seats and the other halves of their couple seats, whichever side records the
     # pair, in one query.
     asked = Seat.objects.filter(auditorium_id=screening.auditorium_id, pk__in=seat_ids)
-    rows = {
-        seat_id: (sellable, pair_id)
-        for seat_id, sellable, pair_id in Seat.objects.filter(
-            Q(pk__in=seat_ids) | Q(pair_id__in=seat_ids) | Q(pk__in=asked.values("pair_id")),
-            auditorium_id=screening.auditorium_id,
-        ).values_list("id", "is_sellable", "pair_id")
-    }
+    rows, shown = {}, {}
+    for seat_id, sellable, pair_id, *fields in Seat.objects.filter(
+        Q(pk__in=seat_ids) | Q(pair_id__in=seat_ids) | Q(pk__in=asked.values("pair_id")),
+        auditorium_id=screening.auditorium_id,
+    ).values_list("id", "is_sellable", "pair_id", *SEAT_FIELDS):
+        rows[seat_id] = (sellable, pair_id)
+        shown[seat_id] = tuple(fields)
     unknown = [s for s in seat_ids if s not in rows]
     if unknown:
         raise errors.UnknownSeats(seats=unknown)
@@ -76,7 +92,7 @@ def _validate_seats(screening: Screening, seat_ids: list[int]) -> list[int]:
         raise errors.SeatsBlocked(seats=blocked)
     if len(wanted) > max_seats():
         raise errors.TooManySeats(limit=max_seats(), requested=len(wanted))
-    return wanted
+    return wanted, shown
 
 
 def _sales_close(screening: Screening) -> datetime:
@@ -206,28 +222,28 @@ def hold_create(
     if seat_ids is not None:
         if not seat_ids:
             raise errors.InvalidRequest("Name at least one seat.", field="seats")
-        wanted = _validate_seats(screening, list(seat_ids))
+        wanted, shown = _check_seats(screening, list(seat_ids))
         hold = _claim_for_new_hold(screening, wanted, now, owner)
         log.info("hold %s: %d seats of screening %s", hold.pk, len(wanted), screening.pk)
-        return hold
+        return _in_hand(hold, shown)
 
     if quantity is None or quantity < 1:
         raise errors.InvalidRequest("Give seats or a quantity of at least 1.", field="quantity")
     if quantity > max_seats():
         raise errors.TooManySeats(limit=max_seats(), requested=quantity)
-    layout = [
-        best_available.LayoutSeat(*row)
-        for row in Seat.objects.filter(auditorium_id=screening.auditorium_id).values_list(
-            "id", "x", "y", "seat_type", "is_sellable"
-        )
-    ]
+    layout, shown = [], {}
+    for seat_id, x, y, seat_type, sellable, *fields in Seat.objects.filter(
+        auditorium_id=screening.auditorium_id
+    ).values_list("id", "x", "y", "seat_type", "is_sellable", *SEAT_FIELDS):
+        layout.append(best_available.LayoutSeat(seat_id, x, y, seat_type, sellable))
+        shown[seat_id] = tuple(fields)
     for _attempt in range(BEST_AVAILABLE_ATTEMPTS):
         try:
             hold = _hold_best_available(screening, layout, quantity, owner)
         except errors.SeatUnavailable:
             continue  # a buyer naming seats got one of ours first: look again
         log.info("hold %s: best %d of screening %s", hold.pk, quantity, screening.pk)
-        return hold
+        return _in_hand(hold, shown)
     raise errors.SeatUnavailable("Seats are selling fast; please try again.", seats=[])
 
 

@@ -7,6 +7,7 @@ its own PostgreSQL database and Redis db. CPU time per request barely moves with
 load, so it is what to compare when judging a change to the request path.
 
 Kinds: seat map (cached), seat map (rebuilt: the cache dropped before each read, as during a rush),
+seat map (304: If-None-Match with the map's ETag),
 hold of named seats, hold by quantity (best available), order from a hold, order from a hold with
 a promo code (the bench campaign's unlimited percent code), /healthz.
 """
@@ -30,8 +31,9 @@ from .onsale import DEFAULT_REDIS_URL
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/marquee_bench_cost"
 
 
-def _environ(method: str, path: str, key: str, body: bytes = b"") -> dict:
+def _environ(method: str, path: str, key: str, body: bytes = b"", extra=None) -> dict:
     return {
+        **(extra or {}),
         "REQUEST_METHOD": method,
         "PATH_INFO": path,
         "QUERY_STRING": "",
@@ -61,14 +63,16 @@ class App:
         self.app = application
         self.key = key
 
-    def __call__(self, method: str, path: str, payload: dict | None = None) -> tuple[int, bytes]:
+    def __call__(
+        self, method: str, path: str, payload: dict | None = None, extra: dict | None = None
+    ) -> tuple[int, bytes]:
         body = json.dumps(payload).encode() if payload is not None else b""
         status: list[str] = []
 
         def start_response(s, headers, exc_info=None):
             status.append(s)
 
-        chunks = self.app(_environ(method, path, self.key, body), start_response)
+        chunks = self.app(_environ(method, path, self.key, body, extra), start_response)
         try:
             data = b"".join(chunks)
         finally:
@@ -218,6 +222,11 @@ def main(argv: list[str] | None = None) -> int:
     def seatmap_cached(_i):
         return app("GET", f"/api/v1/screenings/{last}/seats/")[0]
 
+    held_etag = {"HTTP_IF_NONE_MATCH": seatmap.render_tagged(last)[0]}  # same across rebuilds
+
+    def seatmap_not_modified(_i):
+        return app("GET", f"/api/v1/screenings/{last}/seats/", extra=held_etag)[0]
+
     def seatmap_rebuilt(_i):
         cache.delete(seatmap.cache_key(last))
         return app("GET", f"/api/v1/screenings/{last}/seats/")[0]
@@ -258,6 +267,7 @@ def main(argv: list[str] | None = None) -> int:
         measure("healthz", health, n, 200, prof),
         measure("seat map (cached)", seatmap_cached, n, 200, prof),
         measure("seat map (rebuilt)", seatmap_rebuilt, n, 200, prof),
+        measure("seat map (304)", seatmap_not_modified, n, 304, prof),
         measure("hold, named seats", hold_named, n, 201, prof),
         measure("hold, quantity", hold_quantity, n, 201, prof),
         measure("order from hold", order, n, 201, prof),

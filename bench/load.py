@@ -168,23 +168,30 @@ class Client:
         self.rec = recorder
         self.failures = (OSError, TimeoutError, *getattr(transport, "errors", ()))
 
+    async def fetch(
+        self, kind: str, method: str, path: str, data: bytes | None = None, headers=None
+    ) -> tuple[int | None, bytes | None, str]:
+        """(status, body, ETag), or (None, None, "") on a connection error or a 5xx (recorded)."""
+        started = time.perf_counter()
+        try:
+            status, raw, etag = await self.transport.request(method, path, data, headers)
+        except self.failures as exc:
+            self.rec.error(kind, f"connection: {type(exc).__name__}", str(exc))
+            return None, None, ""
+        self.rec.latency(kind, time.perf_counter() - started)
+        self.rec.status(kind, status)
+        if status >= 500:
+            self.rec.error(kind, f"HTTP {status}", raw.decode(errors="replace"))
+            return status, None, ""
+        return status, raw, etag
+
     async def call(
         self, kind: str, method: str, path: str, body: dict | None = None, *, parse=True
     ):
         """(status, parsed body) or (None, None) on a connection error; records everything."""
         data = json.dumps(body).encode() if body is not None else None
-        started = time.perf_counter()
-        try:
-            status, raw = await self.transport.request(method, path, data)
-        except self.failures as exc:
-            self.rec.error(kind, f"connection: {type(exc).__name__}", str(exc))
-            return None, None
-        self.rec.latency(kind, time.perf_counter() - started)
-        self.rec.status(kind, status)
-        if status >= 500:
-            self.rec.error(kind, f"HTTP {status}", raw.decode(errors="replace"))
-            return status, None
-        if not parse:
+        status, raw, _etag = await self.fetch(kind, method, path, data)
+        if raw is None or not parse:
             return status, raw
         try:
             return status, json.loads(raw) if raw else None
@@ -207,6 +214,7 @@ class Buyer:
         deadline: float,
         maps: SeatMaps,
         promo_code: str = "",
+        revalidate: bool = True,
     ) -> None:
         self.n = n
         self.client = client
@@ -218,6 +226,9 @@ class Buyer:
         self.deadline = deadline
         self.promo_code = promo_code  # sent with every order when set
         self.maps = maps
+        # The last map read of each screening, with its ETag: asked again with If-None-Match.
+        self.revalidate = revalidate
+        self.seen: dict[int, tuple] = {}
 
     async def run(self) -> None:
         while time.monotonic() < self.deadline:
@@ -233,17 +244,23 @@ class Buyer:
         for _attempt in range(MAX_ATTEMPTS):
             if state.sold_out or time.monotonic() >= self.deadline:
                 return
-            status, raw = await self.client.call(
-                "seatmap", "GET", f"/api/v1/screenings/{sid}/seats/", parse=False
+            seen = self.seen.get(sid)
+            asked = {"If-None-Match": seen[0]} if seen and self.revalidate else None
+            status, raw, etag = await self.client.fetch(
+                "seatmap", "GET", f"/api/v1/screenings/{sid}/seats/", headers=asked
             )
-            if status != 200 or not raw:
+            if status == 304 and seen:
+                _etag, available, free, room = seen  # unchanged since this buyer last read it
+            elif status == 200 and raw:
+                try:
+                    available, free, room = self.maps.read(sid, raw)
+                except (ValueError, KeyError, TypeError):
+                    self.rec.error("seatmap", "not a seat map", raw[:300].decode(errors="replace"))
+                    return
+                self.seen[sid] = (etag, available, free, room)
+            else:
                 if status is not None and status < 500:
                     self.rec.error("seatmap", f"HTTP {status}")
-                return
-            try:
-                available, free, room = self.maps.read(sid, raw)
-            except (ValueError, KeyError, TypeError):
-                self.rec.error("seatmap", "not a seat map", raw[:300].decode(errors="replace"))
                 return
             if available == 0:
                 self.board.done(sid, self.started)
@@ -345,6 +362,7 @@ async def rush(
     promo_share: float = 0.0,
     timeout: float = 30.0,
     client_kind: str = "lean",
+    revalidate: bool = True,
 ) -> RushResult:
     """`promo_share` of the buyers (spread evenly over the fans and the others) send
     `promo_code` with each of their orders."""
@@ -368,6 +386,7 @@ async def rush(
             deadline=deadline,
             maps=maps,
             promo_code=promo_code if i in with_code else "",
+            revalidate=revalidate,
         )
         for i in range(buyers)
     ]
@@ -403,7 +422,12 @@ class ReadResult:
 
     @property
     def reads(self) -> int:
-        return self.recorder.statuses.get(("seatmap", 200), 0)
+        """Maps read: whole (200) or confirmed unchanged (304)."""
+        return self.recorder.statuses.get(("seatmap", 200), 0) + self.not_modified
+
+    @property
+    def not_modified(self) -> int:
+        return self.recorder.statuses.get(("seatmap", 304), 0)
 
 
 async def read_only(
@@ -415,17 +439,23 @@ async def read_only(
     seconds: float,
     timeout: float = 30.0,
     client_kind: str = "lean",
+    revalidate: bool = True,
 ) -> ReadResult:
-    """`clients` loops reading one screening's seat map as fast as they are answered."""
+    """`clients` loops reading one screening's seat map as fast as they are answered, each with
+    If-None-Match and the ETag of the map it read last (`revalidate`), as a browser does."""
     rec = Recorder()
     wire = transports.transport(client_kind, base_url, api_key, timeout, clients)
     client = Client(wire, rec)
     path = f"/api/v1/screenings/{screening_id}/seats/"
 
     async def reader() -> None:
+        etag = ""
         while time.monotonic() < deadline:
-            status, _ = await client.call("seatmap", "GET", path, parse=False)
-            if status is not None and status != 200:
+            asked = {"If-None-Match": etag} if etag and revalidate else None
+            status, _raw, tag = await client.fetch("seatmap", "GET", path, headers=asked)
+            if status == 200:
+                etag = tag
+            elif status is not None and status != 304:
                 rec.error("seatmap", f"unexpected HTTP {status}")
 
     try:

@@ -82,6 +82,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="the buyers' HTTP client: lean (asyncio protocols, the default) or aiohttp",
     )
     p.add_argument(
+        "--no-revalidate",
+        dest="revalidate",
+        action="store_false",
+        help="buyers and readers do not send If-None-Match with the ETag of the map they have "
+        "(by default they do, as browsers do, and an unchanged map answers 304)",
+    )
+    p.add_argument(
         "--reference-seconds",
         type=float,
         default=10.0,
@@ -356,7 +363,10 @@ def print_report(
         f"{versions.get('postgres', '?')}; Redis {versions.get('redis', '?')}; Python {facts['python']}"
     )
     out(f"server       gunicorn {versions.get('gunicorn_config')}")
-    out(f"buyers       one asyncio process, {args.client} HTTP client (--client)")
+    out(
+        f"buyers       one asyncio process, {args.client} HTTP client (--client), "
+        f"{'If-None-Match with the map they have' if args.revalidate else 'no If-None-Match'}"
+    )
     out(
         f"scenario     {len(scenario.screening_ids)} screenings x {scenario.capacity[scenario.screening_ids[0]]} seats "
         f"= {scenario.total_capacity} seats; {rush.buyers} buyers, {args.hot_share:.0%} crowding the premiere"
@@ -374,7 +384,10 @@ def print_report(
         out(
             f"-- seat map reads alone: {read.clients} clients on one screening for {read.duration:.1f} s"
         )
-        out(f"  reads/s          {read.reads / read.duration:,.0f}   (errors {r.error_count})")
+        out(
+            f"  reads/s          {read.reads / read.duration:,.0f}   "
+            f"({read.not_modified} of {read.reads} answered 304 not modified; errors {r.error_count})"
+        )
         out(_latency_line(r, "seatmap", "seat map read"))
         if "seatmap" in kinds.get("read", {}):
             n, used = kinds["read"]["seatmap"]
@@ -397,6 +410,10 @@ def print_report(
     out(f"  hold writes/s    {hold_writes / d:,.1f}   ({hold_writes} hold requests, 201 and 409)")
     out(f"  requests/s       {requests / d:,.1f}   ({requests} requests)")
     out(_latency_line(rec, "seatmap", "seat map read"))
+    if rec.statuses.get(("seatmap", 304)):
+        out(
+            f"                   ({rec.statuses[('seatmap', 304)]} of them answered 304 not modified)"
+        )
     out(_latency_line(rec, "hold", "hold write"))
     out(_latency_line(rec, "order", "order write"))
     conflicts = ", ".join(f"{k}/{c}: {n}" for (k, c), n in sorted(rec.conflicts.items())) or "none"
@@ -469,6 +486,7 @@ def print_report(
             "clients": read.clients,
             "seconds": round(read.duration, 2),
             "reads_per_s": round(read.reads / read.duration, 1),
+            "not_modified": read.not_modified,
             "latency": read.recorder.summary("seatmap").as_ms(),
             "errors": read.recorder.error_count,
         },
@@ -654,6 +672,7 @@ def run_once(*, args, env: dict, dbname: str, promo_share: float, ref=None) -> t
                     clients=args.read_clients or args.buyers,
                     seconds=args.read_seconds,
                     client_kind=args.client,
+                    revalidate=args.revalidate,
                 )
             )
             kinds["read"] = _per_kind(settled_request_cpu(cpu_dir), before)
@@ -684,6 +703,7 @@ def run_once(*, args, env: dict, dbname: str, promo_share: float, ref=None) -> t
                 promo_code=scenario.promo_code,
                 promo_share=promo_share,
                 client_kind=args.client,
+                revalidate=args.revalidate,
             )
         )
         cpu = meter.stop()

@@ -47,14 +47,20 @@ class _Response(asyncio.Protocol):
             self.waiter.set_exception(ConnectionResetError("the server closed the connection"))
 
 
-def _parse(buffer: bytearray) -> tuple[int, bytes, bool] | None:
-    """(status, body, keep alive) once a whole response is in `buffer` (and take it out)."""
+def _parse(buffer: bytearray) -> tuple[int, bytes, bool, str] | None:
+    """(status, body, keep alive, ETag) once a whole response is in `buffer` (and take it out)."""
     end = buffer.find(b"\r\n\r\n")
     if end < 0:
         return None
-    head = bytes(buffer[:end]).lower()
+    raw_head = bytes(buffer[:end])
+    head = raw_head.lower()
     status = int(head[9:12])
     keep = b"\r\nconnection: close" not in head
+    etag = ""
+    at = head.find(b"\r\netag:")
+    if at >= 0:
+        stop = head.find(b"\r\n", at + 2)
+        etag = raw_head[at + 7 : stop if stop > 0 else len(head)].strip().decode()
     start = end + 4
     at = head.find(b"\r\ncontent-length:")
     if at >= 0:
@@ -64,7 +70,7 @@ def _parse(buffer: bytearray) -> tuple[int, bytes, bool] | None:
             return None
         body = bytes(buffer[start : start + length])
         del buffer[: start + length]
-        return status, body, keep
+        return status, body, keep, etag
     if b"\r\ntransfer-encoding: chunked" in head:
         body, at = bytearray(), start
         while True:
@@ -78,10 +84,10 @@ def _parse(buffer: bytearray) -> tuple[int, bytes, bool] | None:
             at = line_end + 2 + size + 2
             if size == 0:
                 del buffer[:at]
-                return status, bytes(body), keep
+                return status, bytes(body), keep, etag
     if status in (204, 304) or 100 <= status < 200:
         del buffer[:start]
-        return status, b"", keep
+        return status, b"", keep, etag
     raise ConnectionError("a response without Content-Length: unsupported by the bench")
 
 
@@ -101,7 +107,8 @@ class LeanTransport:
 
     async def request(
         self, method: str, path: str, body: bytes | None = None, headers: dict | None = None
-    ) -> tuple[int, bytes]:
+    ) -> tuple[int, bytes, str]:
+        """(status, body, ETag or "")."""
         conn = self.idle.pop() if self.idle else await self._connect()
         extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
         if body is not None:
@@ -111,7 +118,7 @@ class LeanTransport:
         try:
             conn.transport.write(head + body if body else head)
             async with asyncio.timeout(self.timeout):
-                status, data, keep = await conn.waiter
+                status, data, keep, etag = await conn.waiter
         except BaseException:
             conn.transport.abort()
             raise
@@ -119,7 +126,7 @@ class LeanTransport:
             self.idle.append(conn)
         else:
             conn.transport.close()
-        return status, data
+        return status, data, etag
 
     async def close(self) -> None:
         for conn in self.idle:
@@ -152,14 +159,14 @@ class AiohttpTransport:
 
     async def request(
         self, method: str, path: str, body: bytes | None = None, headers: dict | None = None
-    ) -> tuple[int, bytes]:
+    ) -> tuple[int, bytes, str]:
         sent = dict(headers or {})
         if body is not None:
             sent["Content-Type"] = "application/json"
         async with self.session.request(
             method, self.base + path, data=body, headers=sent or None
         ) as resp:
-            return resp.status, await resp.read()
+            return resp.status, await resp.read(), resp.headers.get("ETag", "")
 
     async def close(self) -> None:
         await self.session.close()

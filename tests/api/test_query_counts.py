@@ -254,3 +254,38 @@ def test_a_partner_reading_a_seat_map_fresh_in_the_cache_costs_no_query(api, scr
         again = api.get(path)
     assert statements(ctx) == []
     assert again.content == first.content
+
+
+def test_a_client_holding_the_current_seat_map_is_answered_304_without_a_body_or_a_query(
+    api, screening, settings, django_capture_on_commit_callbacks
+):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"seatmap-etag-{screening.pk}-{uuid.uuid4()}",
+        }
+    }
+    settings.MARQUEE = {**settings.MARQUEE, "SEAT_MAP_CACHE_SECONDS": 60}
+    path = f"/api/v1/screenings/{screening.pk}/seats/"
+    first = api.get(path)
+    etag = first["ETag"]
+    assert etag.startswith('W/"')
+    with CaptureQueriesContext(connection) as ctx:
+        again = api.get(path, HTTP_IF_NONE_MATCH=etag)
+    assert statements(ctx) == []
+    assert again.status_code == 304 and again.content == b""
+    assert again["ETag"] == etag
+
+    # Rebuilt with nothing changed (the cache dropped): the same tag, still 304.
+    cache.clear()
+    assert api.get(path, HTTP_IF_NONE_MATCH=etag).status_code == 304
+
+    # A seat taken is a new map: the old tag gets the whole new body.
+    seat = factories.seats(screening.auditorium, "B2")[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert hold(api, screening, seat).status_code == 201
+    changed = api.get(path, HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200
+    assert changed["ETag"] != etag
+    statuses = {s["id"]: s["status"] for s in changed.json()["seats"]}
+    assert statuses[seat] == "held"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseNotModified
 from django.utils import timezone
+from django.utils.http import parse_etags
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
@@ -178,10 +179,20 @@ class SeatMap(APIView):
 
     @extend_schema(responses={200: SEAT_MAP, **refusals(errors.ScreeningNotFound(screening=42))})
     def get(self, request, pk: int):
-        body = seatmap.cached_render(pk)
-        if body is None:
+        tagged = seatmap.cached_render_tagged(pk)
+        if tagged is None:
             raise errors.ScreeningNotFound(screening=pk)
-        response = HttpResponse(body, content_type="application/json")
+        etag, body = tagged
+        # A client holding this very map (weak comparison: the seats and statuses, not the time
+        # it was rendered) is told so without the body.
+        held = {
+            tag.removeprefix("W/") for tag in parse_etags(request.headers.get("If-None-Match", ""))
+        }
+        if etag.removeprefix("W/") in held or "*" in held:
+            response = HttpResponseNotModified()
+        else:
+            response = HttpResponse(body, content_type="application/json")
+        response["ETag"] = etag
         response["Cache-Control"] = "max-age=1"
         return response
 

@@ -3,10 +3,15 @@
 The rendered map is cached for at most a second and dropped on every change to the screening's
 claims, so a buyer sees a taken seat within a second. The cache is a view, never the arbiter:
 only the claim insert decides who gets a seat.
+
+Each rendering carries a weak ETag made from the seats and their statuses (not the time it was
+made), cached with the bytes, so a client that has the map answers `If-None-Match` and gets a
+304 without the body while nothing changed, across rebuilds too.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 
@@ -25,7 +30,7 @@ AVAILABLE, HELD, SOLD, BLOCKED = "available", "held", "sold", "blocked"
 
 
 def cache_key(screening_id: int) -> str:
-    return f"seatmap:v1:{screening_id}"
+    return f"seatmap:v2:{screening_id}"  # (etag, body); v1 was the body alone
 
 
 def invalidate(screening_id: int) -> None:
@@ -119,6 +124,12 @@ def _layout(auditorium_id: int) -> list[tuple[int, str, bool]]:
 
 def render(screening_id: int) -> bytes | None:
     """The map's JSON, byte for byte what `build` gives, in one query; None: no such screening."""
+    tagged = render_tagged(screening_id)
+    return tagged[1] if tagged is not None else None
+
+
+def render_tagged(screening_id: int) -> tuple[str, bytes] | None:
+    """(weak ETag, the map's JSON) in one query; None: no such screening."""
     from django.db import connection
 
     now = timezone.now()
@@ -142,18 +153,29 @@ def render(screening_id: int) -> bytes | None:
         counts[status] += 1
         parts.append(f'{head}{status}"}}')
     counts_json = json.dumps(counts, separators=(",", ":"))
-    return (
+    seats_json = ",".join(parts)
+    digest = hashlib.blake2b(
+        f"{screening_id}:{auditorium_id}:{seats_json}".encode(), digest_size=12
+    ).hexdigest()
+    body = (
         f'{{"screening":{screening_id},"auditorium":{auditorium_id},'
-        f'"generated_at":"{now.isoformat()}","counts":{counts_json},"seats":[{",".join(parts)}]}}'
+        f'"generated_at":"{now.isoformat()}","counts":{counts_json},"seats":[{seats_json}]}}'
     ).encode()
+    return f'W/"{digest}"', body
 
 
 def cached_render(screening_id: int) -> bytes | None:
     """The map's JSON from the cache when fresh, else rendered and cached; None: no such screening."""
+    tagged = cached_render_tagged(screening_id)
+    return tagged[1] if tagged is not None else None
+
+
+def cached_render_tagged(screening_id: int) -> tuple[str, bytes] | None:
+    """(weak ETag, the map's JSON) from the cache when fresh, else rendered and cached."""
     key = cache_key(screening_id)
-    body = cache.get(key)
-    if body is None:
-        body = render(screening_id)
-        if body is not None:
-            cache.set(key, body, settings.MARQUEE["SEAT_MAP_CACHE_SECONDS"])
-    return body
+    tagged = cache.get(key)
+    if tagged is None:
+        tagged = render_tagged(screening_id)
+        if tagged is not None:
+            cache.set(key, tagged, settings.MARQUEE["SEAT_MAP_CACHE_SECONDS"])
+    return tagged

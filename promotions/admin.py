@@ -73,6 +73,7 @@ class CampaignForm(forms.ModelForm):
             "banner_text",
             "banner_image",
             "banner_link",
+            "banner_approved",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -167,6 +168,7 @@ class CampaignAdmin(ServiceWrites, admin.ModelAdmin):
                     "banner_image",
                     "banner_preview",
                     "banner_link",
+                    "banner_approved",
                 ]
             },
         ),

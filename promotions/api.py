@@ -158,10 +158,21 @@ def _other_partner(partner_id) -> Partner | None:
     return Partner.objects.filter(pk=partner_id).first() if partner_id else None
 
 
+BANNER_FIELDS = ("banner_title", "banner_text", "banner_link")
+
+
 def _campaign_fields(data: dict) -> dict:
+    """What a partner may set. A presale opens screenings early for whoever the campaign
+    admits, and films have no owner: only staff open one (the admin). A banner a partner sets
+    goes on the public home page: it waits for staff's approval."""
     fields = dict(data)
+    if fields.get("presale_opens_at"):
+        raise errors.CampaignPresaleStaffOnly(field="presale_opens_at")
+    fields.pop("presale_opens_at", None)
     if "currency" in fields:
         fields["currency"] = fields["currency"].upper()
+    if any(fields.get(name) for name in BANNER_FIELDS):
+        fields["banner_approved"] = False
     return fields
 
 

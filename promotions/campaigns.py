@@ -31,6 +31,7 @@ EDITABLE = (
     "banner_title",
     "banner_text",
     "banner_image",
+    "banner_approved",
     "banner_link",
 )
 

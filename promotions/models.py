@@ -52,6 +52,11 @@ class Campaign(models.Model):
     banner_text = models.CharField(max_length=300, blank=True)
     banner_image = models.ImageField(upload_to="campaigns/", blank=True)
     banner_link = models.URLField(blank=True)
+    banner_approved = models.BooleanField(
+        default=True,
+        help_text="Shown on the storefront only once staff approve it: a banner a partner set "
+        "or changed through the API waits for staff.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -52,6 +52,12 @@ def check_valid_now(code: PromoCode, now=None) -> None:
         raise errors.PromoExpired(promo_code=code.code)
 
 
+def check_not_exhausted(code: PromoCode) -> None:
+    """A code with no use left opens nothing (a presale included), even before any order."""
+    if code.max_uses is not None and code.uses >= code.max_uses:
+        raise errors.PromoExhausted(promo_code=code.code)
+
+
 def check_applies_to(code: PromoCode, screening: Screening) -> None:
     """The code's targeting: films (its own, else its campaign's), cinemas, screenings, weekday
     and time of day of the screening's start in its cinema's zone, and the currency."""

@@ -42,6 +42,7 @@ def presale_opening(*, screening: Screening, partner=None, promo_code: str = "")
     if promo_code:
         code = offers.code_find(promo_code)
         offers.check_valid_now(code, now)
+        offers.check_not_exhausted(code)
         if not code.opens_presale or code.campaign.presale_opens_at is None:
             raise errors.PromoNotApplicable(promo_code=code.code, reason="no_presale")
         offers.check_applies_to(code, screening)

@@ -68,6 +68,9 @@ class Report(CsvOrJson, APIView):
 
 
 # ---- the query -------------------------------------------------------------------------------
+EARLIEST, LATEST = date(2000, 1, 1), date(2199, 12, 31)
+
+
 def _day(params, name: str, default: date) -> date:
     raw = params.get(name)
     if raw is None or raw == "":
@@ -75,7 +78,10 @@ def _day(params, name: str, default: date) -> date:
     try:
         if not _DAY.match(raw):
             raise ValueError(raw)
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
+        if not EARLIEST <= day <= LATEST:  # the calendar's edges overflow the day arithmetic
+            raise ValueError(raw)
+        return day
     except ValueError:
         raise errors.ReportDateInvalid(field=name, value=raw[:40]) from None
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import path
@@ -98,6 +99,7 @@ def _totals(report: reports.CampaignReport) -> list[tuple[str, object]]:
 
 
 @staff_member_required
+@permission_required("promotions.view_campaign", raise_exception=True)
 def campaign_report_page(request, pk: int):
     try:
         campaign = campaigns.campaign_get(campaign_id=pk)

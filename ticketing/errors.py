@@ -373,3 +373,10 @@ class ReportPeriodInvalid(InvalidRequest):
 class ReportGroupInvalid(InvalidRequest):
     code = "report_group_by_invalid"
     message = "Group a sales report by day, film or screening (`details.allowed`)."
+
+
+class CampaignPresaleStaffOnly(InvalidRequest):
+    code = "campaign_presale_staff_only"
+    message = (
+        "A presale is opened by the cinema's staff: ask them to set the campaign's presale opening."
+    )

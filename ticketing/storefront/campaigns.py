@@ -23,7 +23,7 @@ def _running():
     now = timezone.now()
     first_film = Film.objects.filter(campaigns=OuterRef("pk")).order_by("release_date", "pk")
     return (
-        Campaign.objects.filter(starts_at__lte=now, ends_at__gt=now)
+        Campaign.objects.filter(starts_at__lte=now, ends_at__gt=now, banner_approved=True)
         .exclude(banner_title="")
         .annotate(film_slug=Subquery(first_film.values("slug")[:1]))
         .only(*BANNER_FIELDS)

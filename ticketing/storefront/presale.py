@@ -41,6 +41,7 @@ def film_presale_open(request: HttpRequest, film) -> bool:
     try:
         code = offers.code_find(raw)
         offers.check_valid_now(code)
+        offers.check_not_exhausted(code)
     except errors.PromoRefused:
         return False
     opens = code.campaign.presale_opens_at
@@ -74,6 +75,7 @@ def unlock(request: HttpRequest) -> HttpResponse:
     try:
         code = offers.code_find(raw)
         offers.check_valid_now(code)
+        offers.check_not_exhausted(code)
         if not code.opens_presale or code.campaign.presale_opens_at is None:
             raise errors.PromoNotApplicable(promo_code=code.code, reason="no_presale")
     except errors.PromoRefused as refused:

@@ -311,7 +311,9 @@ def _send(delivery: WebhookDelivery) -> None:
     )
     try:
         answer = transport.post(endpoint.url, body, headers, timeout=_config()["TIMEOUT_SECONDS"])
-    except (OSError, destinations.DestinationRefused) as exc:
+    except Exception as exc:
+        # (OSError, a refused destination, but also a host that cannot be encoded, a malformed
+        # answer...): recorded like no answer, so the schedule and its end still apply.
         log.info("webhook delivery %s to %s: no answer (%s)", delivery.pk, endpoint.url, exc)
         _record(delivery, status=_retry_or_fail(delivery), error=f"{type(exc).__name__}: {exc}")
         return

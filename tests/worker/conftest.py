@@ -26,7 +26,11 @@ def _reset_broker_pools() -> None:
 
 
 def sent_messages(folder: Path) -> list[str]:
-    return [p.read_text() for p in sorted(folder.glob("*.log"))]
+    """The messages the worker's file email backend has finished writing. The backend creates
+    its file when it opens and writes a line of 79 dashes after each message: a file read
+    before that is a message still being written, not an empty one."""
+    done = "-" * 79
+    return [text for p in sorted(folder.glob("*.log")) if done in (text := p.read_text())]
 
 
 def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1):

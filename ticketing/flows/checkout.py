@@ -49,12 +49,19 @@ def hold_place(
         return place(screening_id=screening_id, partner=partner, opens_at=opens_at, **hold)
 
 
-@transaction.atomic
 def order_place(*, promo_code: str = "", customer_email: str, partner=None, **order) -> Order:
     """`orders.order_create` with the promo code priced by promotions and its use counted.
-    Keywords are order_create's."""
+    Keywords are order_create's. Without a code, order_create's own transaction is the whole
+    of it (a deadlock victim is then run again, which a transaction around it would forbid)."""
     if not promo_code:
         return orders.order_create(customer_email=customer_email, partner=partner, **order)
+    with transaction.atomic():
+        return _order_with_code(
+            promo_code=promo_code, customer_email=customer_email, partner=partner, **order
+        )
+
+
+def _order_with_code(*, promo_code: str, customer_email: str, partner, **order) -> Order:
     code = offers.code_find(promo_code)
     chosen: list[offers.Offer] = []
 

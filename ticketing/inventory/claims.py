@@ -142,15 +142,6 @@ def held_count(screening_id: int, *, now: datetime, **hold_fields) -> int:
     ).count()
 
 
-def live_seats_of_hold(hold_id, *, now: datetime) -> set[int]:
-    """The seats a hold still has a live claim on."""
-    return set(
-        SeatClaim.objects.filter(hold_id=hold_id, expires_at__gt=now).values_list(
-            "seat_id", flat=True
-        )
-    )
-
-
 def _give_back(claims, now: datetime | None = None) -> int:
     """Free these claims: a seat still set aside for a partner goes back to its allocation
     (no hold, no order, until the allocation's end); any other is deleted."""

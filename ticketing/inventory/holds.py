@@ -169,10 +169,8 @@ def _check_hold_limits(screening_id: int, owner: dict, adding: int, now: datetim
             raise errors.HoldLimitReached(per=per, limit=limit, held=held, requested=adding)
 
 
-@retry_on_conflict()
-def _claim_for_new_hold(
-    screening: Screening, seat_ids: list[int], now: datetime, owner: dict
-) -> Hold:
+def _claim(screening: Screening, seat_ids: list[int], now: datetime, owner: dict) -> Hold:
+    """The hold and its claims, in the caller's transaction (`_claim_for_new_hold` for its own)."""
     _take_buyer_turns(screening.pk, owner)
     _check_hold_limits(screening.pk, owner, len(set(seat_ids)), now)
     hold = Hold.objects.create(
@@ -197,6 +195,9 @@ def _claim_for_new_hold(
         raise errors.SeatUnavailable(seats=taken)
     seatmap.invalidate(screening.pk)
     return hold
+
+
+_claim_for_new_hold = retry_on_conflict()(_claim)
 
 
 def hold_create(
@@ -260,7 +261,7 @@ def _hold_best_available(screening: Screening, layout, quantity: int, owner: dic
     chosen = best_available.choose(layout, taken, quantity)
     if chosen is None:
         raise errors.NoSeatsTogether(requested=quantity)
-    return _claim_for_new_hold(screening, chosen, now, owner)
+    return _claim(screening, chosen, now, owner)  # in this transaction: no savepoint
 
 
 BEST_AVAILABLE_LOCK = 0x4D51  # advisory lock namespace: (this, screening id)

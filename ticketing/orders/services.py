@@ -111,11 +111,9 @@ def order_create(
     if promo_code and discounter is None:
         raise errors.PromoCodesUnavailable(promo_code=promo_code)
 
-    held = claims.live_seats_of_hold(hold.pk, now=now)
-    if held != set(hold.seat_ids):
-        # An active hold loses claims only by dying: a newcomer or the sweep cleared them while
-        # this request waited for the hold's lock with the clock it read before.
-        raise errors.HoldExpired(hold=str(hold.pk), expired_at=hold.expires_at.isoformat())
+    # The seats it claimed, all or nothing; whether their claims still live is checked by the
+    # statement that moves them to the order, below.
+    held = set(hold.seat_ids)
     asked = [seat_id for seat_id, _ in tickets]
     if len(asked) != len(set(asked)) or set(asked) != held:
         raise errors.TicketsMismatch(held=sorted(held), asked=asked)
@@ -144,7 +142,10 @@ def order_create(
     )
     moved = claims.attach_to_order(hold.pk, order.pk, now=timezone.now(), expires_at=expires_at)
     if moved != len(held):
-        raise errors.HoldExpired(hold=str(hold.pk))  # rolls the order back
+        # An active hold loses claims only by dying: a newcomer or the sweep cleared them while
+        # this request waited for the hold's lock with the clock it read before. Raising rolls
+        # the order back.
+        raise errors.HoldExpired(hold=str(hold.pk), expired_at=hold.expires_at.isoformat())
     tickets = Ticket.objects.bulk_create(
         Ticket(
             order=order,

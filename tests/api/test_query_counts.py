@@ -58,18 +58,22 @@ def test_a_seat_map_of_300_seats_costs_the_queries_of_one_of_50(
             assert len(anon_api.get(f"/api/v1/screenings/{room.pk}/seats/").json()["seats"]) == size
 
 
-def test_a_seat_map_fresh_in_the_cache_costs_no_query(
-    anon_api, screening, settings, django_assert_num_queries
-):
-    # A cache of this test's own (the shared Redis database is emptied by the other workers'
-    # tests), and a lifetime long enough not to lapse while the test runs.
+def maps_kept_a_minute(settings) -> None:
+    """A cache of the test's own (the shared Redis database is emptied by the other workers'
+    tests), and a seat map lifetime long enough not to lapse while the test runs."""
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"seatmap-{screening.pk}-{uuid.uuid4()}",
+            "LOCATION": f"seatmap-{uuid.uuid4()}",
         }
     }
     settings.MARQUEE = {**settings.MARQUEE, "SEAT_MAP_CACHE_SECONDS": 60}
+
+
+def test_a_seat_map_fresh_in_the_cache_costs_no_query(
+    anon_api, screening, settings, django_assert_num_queries
+):
+    maps_kept_a_minute(settings)
     path = f"/api/v1/screenings/{screening.pk}/seats/"
     first = anon_api.get(path)
     with django_assert_num_queries(0):
@@ -241,13 +245,7 @@ def test_an_order_with_a_promo_code_costs_few_statements_more(api, screening):
 
 
 def test_a_partner_reading_a_seat_map_fresh_in_the_cache_costs_no_query(api, screening, settings):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"seatmap-partner-{screening.pk}-{uuid.uuid4()}",
-        }
-    }
-    settings.MARQUEE = {**settings.MARQUEE, "SEAT_MAP_CACHE_SECONDS": 60}
+    maps_kept_a_minute(settings)
     path = f"/api/v1/screenings/{screening.pk}/seats/"
     first, sql = counted(api, "get", path)
     assert len(sql) == SEAT_MAP_QUERIES  # cold: the statuses, and the layout
@@ -260,13 +258,7 @@ def test_a_partner_reading_a_seat_map_fresh_in_the_cache_costs_no_query(api, scr
 def test_a_client_holding_the_current_seat_map_is_answered_304_without_a_body_or_a_query(
     api, screening, settings, django_capture_on_commit_callbacks
 ):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"seatmap-etag-{screening.pk}-{uuid.uuid4()}",
-        }
-    }
-    settings.MARQUEE = {**settings.MARQUEE, "SEAT_MAP_CACHE_SECONDS": 60}
+    maps_kept_a_minute(settings)
     path = f"/api/v1/screenings/{screening.pk}/seats/"
     first = api.get(path)
     etag = first["ETag"]

@@ -88,7 +88,9 @@ def _day(params, name: str, default: date) -> date:
 
 def period(params) -> tuple[date, date]:
     """`from` and `to` of the query, both included, or a precise refusal."""
-    ends = _day(params, "to", timezone.now().date())
+    # Today as the easternmost cinema sees it (UTC+14): a sale just after its local midnight
+    # is in the default period, whatever UTC's date is.
+    ends = _day(params, "to", (timezone.now() + timedelta(hours=14)).date())
     starts = _day(params, "from", ends - timedelta(days=DEFAULT_DAYS - 1))
     if starts > ends:
         raise errors.ReportPeriodInvalid(

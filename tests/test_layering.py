@@ -36,6 +36,8 @@ OWNERS = {
     "Allocation": {"ticketing/inventory/allocations.py"},
     "WebhookEndpoint": {"ticketing/webhooks/services.py"},
     "WebhookDelivery": {"ticketing/webhooks/services.py"},
+    "AuditEntry": {"ticketing/audit/services.py"},
+    "StaffProfile": {"ticketing/staff/services.py"},
 }
 
 

@@ -47,6 +47,11 @@ INSTALLED_APPS = [
     "ticketing.flows",
     "ticketing.storefront",
     "ticketing.observability",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "ticketing.audit",
+    "ticketing.staff",
 ]
 
 MIDDLEWARE = [
@@ -61,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "ticketing.api.errors.ApiErrorMiddleware",
@@ -81,6 +87,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "ticketing.staff.nav.staff_nav",
             ],
         },
     },
@@ -244,6 +251,12 @@ MARQUEE = {
         env_str("MARQUEE_NUM_PROXIES", "0"), behind_tls_proxy=BEHIND_TLS_PROXY
     ),
 }
+
+# --- Staff pages (ticketing/staff; docs/staff.md) ---------------------------------------------
+# Staff sign in with a password and a TOTP code. Off only for local development: production
+# refuses to start with it off (ticketing/security.py).
+MARQUEE_STAFF_OTP = env_bool("MARQUEE_STAFF_OTP", True)
+OTP_TOTP_ISSUER = env_str("MARQUEE_OTP_ISSUER", "Marquee")
 
 # --- Payments -------------------------------------------------------------------------------
 MARQUEE_PAYMENTS = {

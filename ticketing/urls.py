@@ -27,6 +27,7 @@ urlpatterns = [
     path("admin/login/", staff_login.login),  # admin.site's own, throttled
     path("admin/", admin.site.urls),
     path("staff/campaigns/", include("promotions.report_views")),  # campaign reports
+    path("staff/", include("ticketing.staff.urls")),
     path("api/v1/", include("ticketing.api.urls")),
     path("orders/", include("ticketing.orders.urls")),
     path("payments/sandbox/", include("payments.sandbox_urls")),

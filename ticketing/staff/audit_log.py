@@ -1,0 +1,3 @@
+"""Staff: audit_log (being built)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Staff: cancellations (being built)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Staff: dashboard (being built)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Staff: door (being built)."""
+
+urlpatterns: list = []

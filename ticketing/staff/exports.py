@@ -1,0 +1,3 @@
+"""Staff: exports (being built)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Staff: layout_editor (being built)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Staff: schedule (being built)."""
+
+urlpatterns: list = []

@@ -3,7 +3,7 @@ report, the same columns from the API and from the staff page.
 
 Amounts are minor units, as in the JSON. Labels (film titles, cinema names) are text staff
 typed: one that starts like a formula is written with a leading apostrophe, so a spreadsheet
-shows it and runs nothing.
+shows it and runs nothing (`ticketing.csv_cells`, the one escaping of every CSV).
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+
+from ticketing.csv_cells import cell
 
 from .reports import FUNDERS, CampaignReport, Figures, PartnerSales
 
@@ -38,13 +40,6 @@ STATEMENT_COLUMNS = [
     *(f"discount_{f}" for f in FUNDERS),
     "studio_owes",
 ]
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _safe(value) -> str:
-    if not isinstance(value, str):
-        return "" if value is None else str(value)
-    return f"'{value}" if value.startswith(_FORMULA) else value
 
 
 def _figures(figures: Figures) -> dict:
@@ -137,5 +132,5 @@ def rows_csv(rows: Iterable[dict], columns: list[str]) -> str:
     writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({name: _safe(row.get(name)) for name in columns})
+        writer.writerow({name: cell(row.get(name)) for name in columns})
     return out.getvalue()

@@ -202,15 +202,18 @@ def test_refuses_to_remove_a_seat_with_a_ticket_even_once_the_order_is_over(audi
 
 
 @pytest.mark.django_db
-def test_a_sold_seat_may_be_blocked_or_moved_but_stays(auditorium):
+def test_a_seat_sold_for_a_screening_to_come_is_neither_blocked_nor_moved(auditorium):
+    # The rule of issue 11 (tests/flows/test_layout_rules.py has the rest): a seat in use keeps
+    # its place, label, type and sellability until its screening is over.
     screening = factories.screening(auditorium)
     factories.pending_order(screening, "A10")
     seat_id = factories.seats(auditorium, "A10")[0]
 
-    layout_replace(auditorium=auditorium, text="sssssssss.x\n" + "\n".join(["ssssssssss"] * 4))
+    with pytest.raises(ValidationError, match="A10"):
+        layout_replace(auditorium=auditorium, text="sssssssss.x\n" + "\n".join(["ssssssssss"] * 4))
 
     seat = Seat.objects.get(pk=seat_id)
-    assert (seat.label, seat.x, seat.is_sellable) == ("A10", 10, False)
+    assert (seat.label, seat.x, seat.is_sellable) == ("A10", 9, True)
 
 
 @pytest.mark.django_db

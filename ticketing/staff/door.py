@@ -1,3 +1,128 @@
-"""Staff: door (being built)."""
+"""Staff: the door (`/staff/door/`), where tickets are checked in with a phone's camera.
 
-urlpatterns: list = []
+The page is a shell for static/marquee/door.js: it lists today's screenings of the member's
+cinemas (each as its cinema's clock reads "today") and picks the one whose doors are open now;
+the script scans QR codes (the browser's BarcodeDetector, or the vendored barcode-detector
+ponyfill with its WebAssembly reader from our static files), takes typed codes, and calls
+`POST /api/v1/checkins/`. It keeps the public keys and the chosen screening's ticket list on
+the device, so it can still admit signed tickets when the network fails, and sends those scans
+to `POST /api/v1/checkins/sync/` when it returns.
+
+`/staff/door/sw.js` is the page's service worker (static/marquee/door-sw.js, served from here so
+that its scope is /staff/door/): it keeps the page and its files so the door reloads offline.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from itertools import groupby
+from pathlib import Path
+
+from csp.decorators import csp_update
+from django.conf import settings
+from django.db.models import Q
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.templatetags.static import static
+from django.urls import path
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from ticketing.screenings.selectors import screenings_on_local_day, screenings_scheduled
+
+from .access import cinemas_for, staff_page
+
+# The ponyfill compiles its QR reader from WebAssembly: allowed on this page only.
+WASM = {"script-src": ["'wasm-unsafe-eval'"]}
+# Doors open before the film: until this long after a screening starts, it is still the one
+# being checked in, unless a later one is starting.
+LATE_ARRIVALS = timedelta(minutes=20)
+SERVICE_WORKER = Path(settings.BASE_DIR) / "static" / "marquee" / "door-sw.js"
+
+
+def todays_screenings(user, *, now=None):
+    """Today's scheduled screenings at the member's cinemas, each cinema's "today" by its clock."""
+    now = now or timezone.now()
+    cinemas = sorted(cinemas_for(user), key=lambda c: timezone.localdate(now, c.tz))
+    window = Q(pk__in=[])
+    for day, group in groupby(cinemas, key=lambda c: timezone.localdate(now, c.tz)):
+        on_day = screenings_on_local_day(screenings_scheduled(), day=day, cinemas=list(group))
+        window |= Q(pk__in=on_day.values("pk"))
+    return list(screenings_scheduled().filter(window).order_by("starts_at", "pk"))
+
+
+def screening_now(screenings, *, now=None):
+    """The screening checked in now: the first that started less than LATE_ARRIVALS ago or has
+    not started; after the last one has started, the last one."""
+    now = now or timezone.now()
+    for screening in screenings:
+        if screening.starts_at > now - LATE_ARRIVALS:
+            return screening
+    return screenings[-1] if screenings else None
+
+
+def _describe(screening) -> dict:
+    cinema = screening.auditorium.cinema
+    local = timezone.localtime(screening.starts_at, cinema.tz)
+    return {
+        "id": screening.pk,
+        "film": screening.film.title,
+        "starts_at": screening.starts_at.isoformat(),
+        "time": f"{local:%H:%M}",
+        "auditorium": screening.auditorium.name,
+        "cinema": cinema.name,
+        "time_zone": cinema.time_zone,
+    }
+
+
+@staff_page("checkin_tickets")
+@csp_update(WASM)
+@csp_update(WASM, REPORT_ONLY=True)
+@require_GET
+def door(request):
+    screenings = todays_screenings(request.user)
+    chosen = None
+    asked = request.GET.get("screening", "")
+    if asked.isdigit():
+        chosen = next((s for s in screenings if s.pk == int(asked)), None)
+    chosen = chosen or screening_now(screenings)
+    config = {
+        "screenings": [_describe(s) for s in screenings],
+        "screening": chosen.pk if chosen else None,
+        "api": "/api/v1/checkins/",
+        # The reader's file at our static URL (hashed in production), never a CDN's.
+        "ponyfill": static("vendor/barcode-detector/barcode-detector-ponyfill.js"),
+        "wasm": static("vendor/barcode-detector/zxing_reader.wasm"),
+        "service_worker": "/staff/door/sw.js",
+        "user": request.user.get_username(),
+    }
+    return render(
+        request,
+        "staff/door.html",
+        {
+            "title": "Door",
+            "screenings": config["screenings"],
+            "chosen": config["screening"],
+            "several_cinemas": len({s.auditorium.cinema_id for s in screenings}) > 1,
+            "door_config": config,
+        },
+    )
+
+
+@never_cache
+@require_GET
+def service_worker(request):
+    """The door's service worker, at /staff/door/ so that its scope covers the page. Public: it
+    holds no data, only which files to keep."""
+    response = HttpResponse(
+        SERVICE_WORKER.read_text(encoding="utf-8"), content_type="text/javascript"
+    )
+    response["Service-Worker-Allowed"] = "/staff/door/"
+    return response
+
+
+urlpatterns = [
+    path("", door, name="door"),
+    path("sw.js", service_worker, name="door-sw"),
+]

@@ -213,6 +213,39 @@ class AuditoriumLocked(DomainError):
     )
 
 
+# Planning screenings (ticketing/screenings/scheduling.py): `details` says what and where.
+class ScheduleInvalid(InvalidRequest):
+    code = "schedule_invalid"
+    message = "This schedule cannot be planned as given (`details.field` names what)."
+
+
+class SchedulePatternEmpty(ScheduleInvalid):
+    code = "schedule_pattern_empty"
+    message = "The pattern makes no screening: choose days of the week and start times."
+
+
+class ScheduleTimeNonexistent(ScheduleInvalid):
+    code = "schedule_time_nonexistent"
+    message = "That start time does not exist on that day in the cinema's time zone."
+
+
+class ScheduleInPast(ScheduleInvalid):
+    code = "schedule_in_past"
+    message = "That time has passed; plan from the cinema's today on."
+
+
+class ScheduleConflict(DomainError):
+    """Planned screenings that overlap others (`details.refused`, each with its clashes)."""
+
+    code = "schedule_conflict"
+    message = "Some planned screenings clash with others; nothing was saved."
+
+
+class ScreeningNotMovable(DomainError):
+    code = "screening_not_movable"
+    message = "Seats of this screening are held or sold: it cannot move."
+
+
 class TicketCheckedIn(DomainError):
     """A ticket used at the door is not given back: its holder saw (or is seeing) the film."""
 

@@ -318,8 +318,17 @@ def refund_create(
     reason: str,
     amount: int | None = None,
     booking_fee: bool = True,
+    checked_in_too: bool = False,
+    tell_buyer: bool = True,
+    keep_refusal: bool = False,
 ) -> Refund:
     """Refund a paid order, or some of its tickets, through its payment's provider.
+
+    A screening's cancellation (`ticketing.flows.mass_refunds`) refunds tickets used at the door
+    too (`checked_in_too`: the film did not happen), tells the buyer itself (`tell_buyer`
+    False) and keeps a refund the provider refuses (`keep_refusal`): the refund stays FAILED
+    with the provider's reason, the tickets void and the order refunded, the buyer still owed
+    until staff `refund_retry` it, as with a refund the provider fails later.
 
     The amount is the tickets' price and surcharge; refunding the whole order (no `ticket_ids`)
     gives back everything still unrefunded, less the booking fee when `booking_fee` is False
@@ -372,7 +381,7 @@ def refund_create(
             "Every ticket of this order was already refunded.", order=str(order.pk)
         )
     used = [t.pk for t in chosen if t.checked_in_at is not None]
-    if used:
+    if used and not checked_in_too:
         # Decided on the locked tickets: a scan at the door waits for this refund, or this
         # refund for the scan.
         raise errors.TicketCheckedIn(tickets=used, order=str(order.pk))
@@ -409,7 +418,10 @@ def refund_create(
         actor=actor,
     )
     refund.tickets.set(chosen)
-    if amount:
+    refused = None
+    if amount and keep_refusal:
+        refused = _ask(payment, refund, key=key)
+    elif amount:
         _send(payment, refund, key=key)
     else:
         refund.status = RefundStatus.SUCCEEDED
@@ -420,18 +432,26 @@ def refund_create(
     orders.tickets_mark_refunded(order=order, tickets=chosen, now=timezone.now())
     if len(chosen) == len(remaining):
         orders.order_mark_refunded(order_id=order.pk, actor=actor, reason=reason or "refunded")
-    message_add(
-        topic=REFUNDED_TOPIC,
-        dedupe_key=f"{REFUNDED_TOPIC}:{refund.pk}",
-        payload={
-            "order_id": str(order.pk),
-            "amount": refund.amount,
-            "currency": refund.currency,
-            "ticket_ids": None if ticket_ids is None else chosen_ids,
-            "refund_id": str(refund.pk),
-            "reason": reason,
-        },
-    )
+    if refused is not None:
+        _still_owed(
+            order=order,
+            refund=refund,
+            actor=actor,
+            what=f"refund of {_money(refund)} refused by {payment.provider}",
+        )
+    elif tell_buyer:
+        message_add(
+            topic=REFUNDED_TOPIC,
+            dedupe_key=f"{REFUNDED_TOPIC}:{refund.pk}",
+            payload={
+                "order_id": str(order.pk),
+                "amount": refund.amount,
+                "currency": refund.currency,
+                "ticket_ids": None if ticket_ids is None else chosen_ids,
+                "refund_id": str(refund.pk),
+                "reason": reason,
+            },
+        )
     log.info(
         "refund %s of order %s: %d %s for %d ticket(s) by %s (%s)",
         refund.pk,

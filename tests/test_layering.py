@@ -38,6 +38,8 @@ OWNERS = {
     "WebhookDelivery": {"ticketing/webhooks/services.py"},
     "AuditEntry": {"ticketing/audit/services.py"},
     "StaffProfile": {"ticketing/staff/services.py"},
+    "CancellationRun": {"ticketing/flows/mass_refunds.py"},
+    "CancellationItem": {"ticketing/flows/mass_refunds.py"},
 }
 
 

@@ -338,6 +338,14 @@ MARQUEE_WEBHOOKS = {
     "SECRET_OVERLAP_HOURS": env_int("MARQUEE_WEBHOOKS_SECRET_OVERLAP_HOURS", 24),
     "BATCH_SIZE": env_int("MARQUEE_WEBHOOKS_BATCH_SIZE", 200),
 }
+# A cancelled screening's refunds: orders per batch (one Celery message each), and how often
+# beat looks for a run left with work and no progress (a worker killed mid-run).
+MARQUEE_CANCEL_BATCH_SIZE = env_int("MARQUEE_CANCEL_BATCH_SIZE", 50)
+CELERY_BEAT_SCHEDULE["resume-cancellation-refunds"] = {
+    "task": "ticketing.flows.tasks.cancellation_refunds_resume",
+    "schedule": 60,
+    "options": {"expires": 50},
+}
 CELERY_BEAT_SCHEDULE["send-due-webhooks"] = {
     "task": "ticketing.webhooks.tasks.send_due_deliveries",
     "schedule": env_int("MARQUEE_WEBHOOKS_INTERVAL", 5),

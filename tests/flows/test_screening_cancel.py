@@ -1,5 +1,5 @@
 """Cancelling a screening (issue 9, hole 6): sales stop at once, open holds and unpaid orders
-are given back, and a screening with paid orders is refused until its buyers are refunded.
+are given back, and (issue 11) its paid orders are listed for the cancellation's refunds.
 Before, setting the status in the admin left paid orders paid, QR codes valid, nobody told."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from django.db import transaction
 from tests import factories
 from tests.concurrency import run_concurrently
 from ticketing import errors
+from ticketing.flows.models import CancellationItem
 from ticketing.flows.screenings import screening_cancel
 from ticketing.inventory.models import Hold, HoldStatus, SeatClaim
 from ticketing.orders.models import Order, OrderStatus
@@ -41,16 +42,16 @@ def test_cancelling_releases_open_holds_and_cancels_unpaid_orders(screening):
 
 
 @pytest.mark.django_db
-def test_a_screening_with_a_paid_order_is_not_cancelled(screening):
+def test_a_screening_with_a_paid_order_is_cancelled_and_the_order_listed_for_its_refund(screening):
+    """Issue 11: the paid order is refunded by the cancellation's run (tests/flows/test_mass_cancel.py)."""
     order = factories.pending_order(screening, "A1")
     order_mark_paid(order_id=order.pk, actor="provider:sandbox")
 
-    with pytest.raises(errors.ScreeningHasPaidOrders) as exc:
-        screening_cancel(screening_id=screening.pk, actor="user:1")
+    result = screening_cancel(screening_id=screening.pk, actor="user:1")
 
-    assert exc.value.details["paid_orders"] == 1
-    assert status_of(screening) == ScreeningStatus.SCHEDULED
-    assert Order.objects.get(pk=order.pk).status == OrderStatus.PAID
+    assert result.paid_orders == 1
+    assert status_of(screening) == ScreeningStatus.CANCELLED
+    assert CancellationItem.objects.get(run_id=result.run_id).order_id == order.pk
 
 
 @pytest.mark.django_db
@@ -71,7 +72,7 @@ def _paused(work, started: threading.Event, pause: float = 0.4):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_payment_committing_while_staff_cancel_is_seen_and_the_cancel_refused(screening):
+def test_a_payment_committing_while_staff_cancel_is_seen_and_its_order_refunded(screening):
     order = factories.pending_order(screening, "A1")
     paying = threading.Event()
 
@@ -84,8 +85,10 @@ def test_a_payment_committing_while_staff_cancel_is_seen_and_the_cancel_refused(
     )
 
     assert paid.ok, paid.error
-    assert isinstance(cancelled.error, errors.ScreeningHasPaidOrders)
-    assert status_of(screening) == ScreeningStatus.SCHEDULED
+    assert cancelled.ok, cancelled.error
+    assert status_of(screening) == ScreeningStatus.CANCELLED
+    # The payment went first: its order is one the cancellation refunds.
+    assert CancellationItem.objects.get(run_id=cancelled.result.run_id).order_id == order.pk
 
 
 @pytest.mark.django_db(transaction=True)

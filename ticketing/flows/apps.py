@@ -2,7 +2,7 @@ from django.apps import AppConfig
 
 
 class FlowsConfig(AppConfig):
-    """No models: an app only so that Celery finds `tasks.py` here."""
+    """Flows across domains; its tables are a screening cancellation's run and items."""
 
     name = "ticketing.flows"
     label = "flows"

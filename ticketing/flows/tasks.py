@@ -8,3 +8,28 @@ def sweep_expired() -> dict:
     """Beat runs this every MARQUEE_SWEEP_INTERVAL seconds; safe to run twice at once."""
     result = sweep()
     return {"claims_deleted": result.claims_deleted, "orders_expired": result.orders_expired}
+
+
+@shared_task(ignore_result=True)
+def cancellation_refunds(run_id: int) -> int:
+    """One batch of a cancelled screening's refunds (flows.mass_refunds), then the next batch
+    as a new message, so a worker's other work (the buyers' emails) goes on between batches.
+    Safe to run twice, at once too: each order is settled once."""
+    from . import mass_refunds
+
+    done = mass_refunds.batch_process(run_id=run_id)
+    if done and mass_refunds.has_pending(run_id=run_id):
+        mass_refunds.run_queue(run_id)
+    return done
+
+
+@shared_task(ignore_result=True)
+def cancellation_refunds_resume() -> int:
+    """Beat: queue again the runs with orders left and no progress for a while (a worker
+    killed mid-run, the broker down when they were queued)."""
+    from . import mass_refunds
+
+    stalled = mass_refunds.runs_stalled()
+    for run_id in stalled:
+        mass_refunds.run_queue(run_id)
+    return len(stalled)

@@ -14,6 +14,8 @@ order's language writes them (`ticketing.money.format_money`).
         text/calendar; method=PUBLISH   (attachment, <code>.ics)
 
 - REFUNDED_TOPIC: the amount, and which tickets were refunded and which stand.
+- SCREENING_CANCELLED_TOPIC: the screening was cancelled and the whole order refunded (sent
+  once per order by `ticketing.flows.mass_refunds`, when the money is on its way).
 - AUTO_REFUNDED_TOPIC: the payment could not become tickets (it arrived after the hold expired
   and the seats had gone, or its amount was not the order's); refunded in full.
 - DUPLICATE_REFUNDED_TOPIC: a second payment for a paid order; the tickets stand, the extra
@@ -45,6 +47,7 @@ from ticketing.outbox.topics import (
     CONFIRMATION_TOPIC,
     DUPLICATE_REFUNDED_TOPIC,
     REFUNDED_TOPIC,
+    SCREENING_CANCELLED_TOPIC,
 )
 
 from . import tickets as eticket
@@ -291,4 +294,39 @@ def send_duplicate_refund(payload: dict) -> None:
     message.send()
     log.info(
         "duplicate-payment refund email for order %s sent", message.extra_headers["X-Marquee-Order"]
+    )
+
+
+def screening_cancelled_message(payload: dict) -> RelatedEmail:
+    """The screening will not take place: the order is refunded in full (or had nothing to
+    refund), in the buyer's language."""
+    order = _order(payload["order_id"])
+    with translation.override(order.language):
+        context = order_context(order)
+        context["amount"] = (
+            format_money(payload["amount"], payload["currency"]) if payload.get("amount") else ""
+        )
+        context["tickets"] = [
+            {"seat": t.seat_label, "type": t.ticket_type_name} for t in order.tickets.all()
+        ]
+        names = {"film": order.screening.film.title, "code": order.code}
+        if context["amount"]:
+            subject = _("Screening cancelled: %(film)s · order %(code)s refunded") % names
+        else:
+            subject = _("Screening cancelled: %(film)s · order %(code)s") % names
+        return _build(
+            order,
+            subject,
+            "screening_cancelled",
+            context,
+            key=f"{SCREENING_CANCELLED_TOPIC}:{order.pk}",
+        )
+
+
+@handler(SCREENING_CANCELLED_TOPIC)
+def send_screening_cancelled(payload: dict) -> None:
+    message = screening_cancelled_message(payload)
+    message.send()
+    log.info(
+        "screening-cancelled email for order %s sent", message.extra_headers["X-Marquee-Order"]
     )

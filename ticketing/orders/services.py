@@ -313,7 +313,9 @@ def order_cancel(*, order_id, actor: str, reason: str = "") -> Order:
             status=order.status,
             order=str(order.pk),
         )
-    if order.status == OrderStatus.PAID and order.screening.starts_at <= timezone.now():
+    started = order.screening.starts_at <= timezone.now()
+    if order.status == OrderStatus.PAID and started and order.screening.status != "cancelled":
+        # (A cancelled screening's orders end whenever it is cancelled: the film did not run.)
         raise errors.OrderStateConflict(
             "The screening has started; this order can no longer be cancelled.",
             status=order.status,

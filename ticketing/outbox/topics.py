@@ -10,6 +10,9 @@ CONFIRMATION_TOPIC = "order.confirmation"
 REFUNDED_TOPIC = "order.refunded"
 """Some or all tickets were refunded: {"order_id", "amount", "currency", "ticket_ids" (None: all), "refund_id", "reason"}."""
 
+SCREENING_CANCELLED_TOPIC = "order.screening_cancelled"
+"""The order's screening was cancelled and the order refunded (or, paid without money, ended): {"order_id", "amount", "currency"}; one per order."""
+
 AUTO_REFUNDED_TOPIC = "payment.refunded_seats_lost"
 """A payment that could not become tickets was refunded: {"order_id", "amount", "currency", "payment_id", "refund_id", "reason"}."""
 

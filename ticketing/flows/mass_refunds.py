@@ -160,7 +160,6 @@ def _settle(item: CancellationItem, *, run: CancellationRun, actor: str) -> str:
         refund = refunds.refund_create(
             order_id=order.pk,
             actor=actor,
-            actor_name=run.actor_name,
             reason=why,
             booking_fee=True,
             checked_in_too=True,

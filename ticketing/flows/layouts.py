@@ -5,9 +5,11 @@ known only above: a seat with a ticket (orders) or a live claim (inventory) is n
 because a seat that was sold is never deleted. A dead claim (past its time, not swept yet) still
 points at its seat and is cleared first, through `inventory.claims`, the claims' one writer.
 
-Locks, in this order: the auditorium row, then its seats by id (`auditorium_lock`), then the dead
-claims being cleared. A claim being made on one of the seats waits on the seat row until the
-edit commits, so the check against tickets and live claims cannot be overtaken. One transaction:
+Locks, in this order: the auditorium row, its screenings still to come, then its seats by id
+(`auditorium_lock`), then the dead claims being cleared. Locking the screenings waits for any
+claim still being made on them (its key to the screening is checked at insert) and holds back
+new ones until the edit commits, so the check against tickets and live claims, made after the
+locks on what they return, cannot be overtaken. One transaction:
 the layout is applied whole or, if a seat it leaves out is in use, not at all.
 
 The rule for seats in use (`layout_plan`): a seat held or sold for a screening still to come (not

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from ticketing import db, errors
 
@@ -24,13 +25,24 @@ OVERLAP_CONSTRAINT = "screening_no_overlap"  # screenings migration 0002
 
 # ---- seats ---------------------------------------------------------------------------------
 def auditorium_lock(*, auditorium: Auditorium) -> list[Seat]:
-    """Lock an auditorium, then its seats (by id), for a layout change; return the seats.
+    """Lock an auditorium, then its screenings still to come, then its seats (by id), for a
+    layout change; return the seats.
 
-    Concurrent layout edits queue up on the auditorium row, and a claim being made on one of its
-    seats (the claim's foreign key check locks the seat row) waits until the edit commits.
-    Call it inside the transaction that makes the change.
+    Concurrent layout edits queue up on the auditorium row. A claim's foreign key to its
+    screening is checked at once (inventory migration 0004: a KEY SHARE lock on the screening
+    row when the claim is inserted), so locking the screenings FOR UPDATE waits for every claim
+    still being made, and holds back new ones until the edit commits: what the edit then reads
+    of claims is all there is. Screenings before seats: a claim locks its screening first (at
+    insert) and its seat at commit (a deferred key), and the same order here never deadlocks
+    with it. Call it inside the transaction that makes the change.
     """
     Auditorium.objects.select_for_update().filter(pk=auditorium.pk).exists()
+    list(
+        Screening.objects.select_for_update()
+        .filter(auditorium=auditorium, ends_at__gt=timezone.now())
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     return list(Seat.objects.select_for_update().filter(auditorium=auditorium).order_by("pk"))
 
 

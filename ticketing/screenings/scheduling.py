@@ -197,6 +197,22 @@ def week_window(cinema: Cinema, monday: date) -> tuple[datetime, datetime]:
     return start, end
 
 
+def week_screenings(*, cinema: Cinema, monday: date):
+    """The cinema's scheduled screenings of the local week starting `monday`, in start order,
+    with their film and auditorium."""
+    start, end = week_window(cinema, monday)
+    return (
+        Screening.objects.filter(
+            auditorium__cinema=cinema,
+            status=ScreeningStatus.SCHEDULED,
+            starts_at__gte=start,
+            starts_at__lt=end,
+        )
+        .select_related("film", "auditorium")
+        .order_by("starts_at", "auditorium__name")
+    )
+
+
 # ---- a pattern ------------------------------------------------------------------------------
 def pattern_expand(
     *,

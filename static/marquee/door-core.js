@@ -46,21 +46,21 @@
       text = SIGNED + text.slice(4);
       var parts = text.slice(4).split(".");
       if (parts.length !== 3 || !parts[0] || !parts[1] || !parts[2]) return { kind: "invalid", text: text };
-      var body = b64urlBytes(parts[1]);
       var sig = b64urlBytes(parts[2]);
-      if (!body || !sig) return { kind: "invalid", text: text };
-      var payload;
+      if (!sig || !/^[A-Za-z0-9_-]+$/.test(parts[0])) return { kind: "invalid", text: text };
+      // The body is read here but trusted only once the signature is checked: an altered body
+      // is "invalid signature", not "invalid code".
+      var payload = null;
+      var body = b64urlBytes(parts[1]);
       try {
-        payload = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
+        payload = body && JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
       } catch (e) {
-        return { kind: "invalid", text: text };
+        payload = null;
       }
-      if (!payload || typeof payload.t !== "string" || typeof payload.s !== "number") {
-        return { kind: "invalid", text: text };
-      }
+      var readable = !!payload && typeof payload.t === "string" && typeof payload.s === "number";
       return {
         kind: "signed", text: text, kid: parts[0], signed: parts[0] + "." + parts[1], sig: sig,
-        ticket: payload.t, screening: payload.s,
+        readable: readable, ticket: readable ? payload.t : null, screening: readable ? payload.s : null,
       };
     }
     if (text.slice(0, 4).toUpperCase() === OLD) {
@@ -191,14 +191,18 @@
   /* The offline decision for a scan at `screeningId`. Resolves to
      {outcome: "admitted", ticket} | {outcome: "already", at, door, here (this device)} |
      {outcome: "refused", reason} with reason one of: invalid_code, invalid_signature,
-     other_screening, refunded, cancelled, old_code, cannot_verify, no_list. */
-  function decideOffline(parsed, screeningId, door) {
+     other_screening, checkin_not_open, refunded, cancelled, old_code, cannot_verify. */
+  function decideOffline(parsed, screeningId, door, screening) {
     if (parsed.kind === "old") return Promise.resolve({ outcome: "refused", reason: "old_code" });
     if (parsed.kind !== "signed") return Promise.resolve({ outcome: "refused", reason: "invalid_code" });
     return verifySigned(parsed, store.keys().keys).then(function (check) {
       if (check === "invalid") return { outcome: "refused", reason: "invalid_signature" };
       if (check !== "valid") return { outcome: "refused", reason: "cannot_verify" };
+      if (!parsed.readable) return { outcome: "refused", reason: "invalid_code" };
       if (parsed.screening !== screeningId) return { outcome: "refused", reason: "other_screening" };
+      if (screening && screening.doors_open_at && Date.now() < Date.parse(screening.doors_open_at)) {
+        return { outcome: "refused", reason: "checkin_not_open", details: { doors_open_at: screening.doors_open_at } };
+      }
       var list = store.list(screeningId);
       var ticket = list && list.tickets[parsed.ticket];
       if (ticket && ticket.status === "refunded") return { outcome: "refused", reason: "refunded", ticket: ticket };

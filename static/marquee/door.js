@@ -139,6 +139,7 @@
     cannot_verify: ["Cannot verify offline", "This device cannot check the signature without the network."],
     not_signed_in: ["Not signed in", "Sign in again (or set a scanner key) to check tickets."],
     no_screening: ["No screening chosen", "Choose the screening at this door first."],
+    nonce_reused: ["Cannot check in", "This scan was sent twice with different codes: scan the ticket again."],
   };
 
   function show(kind, word, reason, detail) {
@@ -174,14 +175,24 @@
   }
 
   function showAlready(at, door, here) {
+    // "Admitted at 19:42 at Door 2": when and where the ticket went in first.
     var when = [at ? "at " + clock(at) : "", door ? "at " + door : ""].filter(Boolean).join(" ");
-    var reason = here ? "Already admitted on this device" : "Already admitted";
-    show("already", "Already admitted", reason === "Already admitted" ? when : reason + (when ? " " + when : ""), "Each ticket is admitted once.");
+    var reason = (here ? "Admitted on this device" : "Admitted") + (when ? " " + when : " before");
+    show("already", "Already admitted", reason, "Each ticket is admitted once.");
   }
 
-  function showRefused(code, message, ticket) {
+  function showRefused(code, message, ticket, details) {
     var words = REASONS[code] || ["Cannot check in", message || "Something went wrong: try again."];
-    show("refused", "Refused", words[0], [words[1], ticketWords(ticket)].filter(Boolean).join(" "));
+    var more = words[1];
+    details = details || {};
+    if (details.screening && details.screening.film) {
+      var other = details.screening;
+      more = "This ticket is for " + other.film + " at " + clock(other.starts_at) +
+        (other.auditorium ? " (" + other.auditorium + ")" : "") + ".";
+    } else if (details.doors_open_at) {
+      more = "The doors open at " + clock(details.doors_open_at) + ".";
+    }
+    show("refused", "Refused", words[0], [more, ticketWords(ticket)].filter(Boolean).join(" "));
   }
 
   // --- checking a code ---------------------------------------------------------------------------
@@ -231,7 +242,7 @@
       return;
     }
     var ticket = parsed.kind === "signed" ? listed(scan.screening, parsed.ticket) : null;
-    showRefused(error.code, error.message, ticket);
+    showRefused(error.code, error.message, ticket, details);
   }
 
   function listed(screeningId, code) {
@@ -241,7 +252,7 @@
 
   function offline(parsed, scan) {
     setOnline(false);
-    return core.decideOffline(parsed, scan.screening, scan.door).then(function (decision) {
+    return core.decideOffline(parsed, scan.screening, scan.door, screenings[scan.screening]).then(function (decision) {
       if (decision.outcome === "admitted") {
         core.store.enqueue({
           code: scan.code, screening: scan.screening, door: scan.door, nonce: scan.nonce,
@@ -251,7 +262,7 @@
       } else if (decision.outcome === "already") {
         showAlready(decision.at, decision.door, decision.here);
       } else {
-        showRefused(decision.reason, "", decision.ticket);
+        showRefused(decision.reason, "", decision.ticket, decision.details);
       }
       showBanner();
     });

@@ -65,6 +65,7 @@ def screening_now(screenings, *, now=None):
 def _describe(screening) -> dict:
     cinema = screening.auditorium.cinema
     local = timezone.localtime(screening.starts_at, cinema.tz)
+    opens = getattr(settings, "MARQUEE_CHECKIN", {}).get("DOORS_OPEN_MINUTES")
     return {
         "id": screening.pk,
         "film": screening.film.title,
@@ -73,6 +74,10 @@ def _describe(screening) -> dict:
         "auditorium": screening.auditorium.name,
         "cinema": cinema.name,
         "time_zone": cinema.time_zone,
+        # Offline, the page refuses a scan before the doors open, as the server does.
+        "doors_open_at": (screening.starts_at - timedelta(minutes=opens)).isoformat()
+        if opens
+        else None,
     }
 
 

@@ -16,9 +16,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ticketing import db, errors
+from ticketing.audit.services import audit_record, changes_between
+from ticketing.money import amount_with_code
 
 from .layouts import Layout, LayoutChange, SeatSpec, layout_from_seats
-from .models import Auditorium, Screening, Seat
+from .models import Auditorium, Screening, ScreeningPrice, Seat, SeatTypeSurcharge, TicketType
 
 OVERLAP_CONSTRAINT = "screening_no_overlap"  # screenings migration 0002
 
@@ -156,3 +158,93 @@ def screening_check(*, screening: Screening) -> None:
     with transaction.atomic():
         screening_save(screening=copy.copy(screening))  # the instance keeps its state
         transaction.set_rollback(True)
+
+
+# ---- prices --------------------------------------------------------------------------------
+# What a price change records, per model: its fields as staff read them (money as "12.50 EUR").
+Price = TicketType | ScreeningPrice | SeatTypeSurcharge
+
+
+def _price_facts(price: Price) -> tuple[dict, int, str]:
+    """(fields as staff read them, the cinema's id, what the price is of)."""
+    if isinstance(price, TicketType):
+        cinema = price.cinema
+        fields = {
+            "code": price.code,
+            "name": price.name,
+            "price": amount_with_code(price.price, cinema.currency),
+            "sort_order": price.sort_order,
+            "is_active": price.is_active,
+        }
+        return fields, cinema.pk, f"ticket type {price.name} ({price.code}) at {cinema.name}"
+    if isinstance(price, ScreeningPrice):
+        screening = Screening.objects.select_related("film", "auditorium__cinema").get(
+            pk=price.screening_id
+        )
+        cinema = screening.auditorium.cinema
+        ticket_type = TicketType.objects.get(pk=price.ticket_type_id)
+        fields = {
+            "ticket_type": f"{ticket_type.name} ({ticket_type.code})",
+            "price": amount_with_code(price.price, cinema.currency),
+        }
+        starts = screening.starts_at.astimezone(cinema.tz)
+        what = (
+            f"{ticket_type.name} price of {screening.film.title} at {cinema.name}, "
+            f"{starts:%Y-%m-%d %H:%M}"
+        )
+        return fields, cinema.pk, what
+    cinema = price.cinema
+    fields = {
+        "seat_type": price.seat_type,
+        "amount": amount_with_code(price.amount, cinema.currency),
+    }
+    return fields, cinema.pk, f"{price.get_seat_type_display()} seat surcharge at {cinema.name}"
+
+
+def _price_summary(what: str, changes: dict) -> str:
+    said = "; ".join(
+        f"{field} {'none' if b is None else b} → {'none' if a is None else a}"
+        for field, (b, a) in changes.items()
+    )
+    return f"{what}: {said}"
+
+
+@transaction.atomic
+def price_save(*, price: Price, user=None) -> Price:
+    """Save a ticket type, a screening's price or a seat-type surcharge, and write who changed
+    what, before and after, in the audit log (in the same transaction). The row is locked while
+    its "before" is read, so two staff saving at once each record what they replaced."""
+    model = type(price)
+    stored = model.objects.select_for_update().filter(pk=price.pk).first() if price.pk else None
+    before = _price_facts(stored)[0] if stored is not None else {}
+    price.save()
+    after, cinema_id, what = _price_facts(price)
+    changes = changes_between(before, after)
+    if changes:
+        audit_record(
+            action="price.changed" if stored is not None else "price.added",
+            summary=_price_summary(what, changes),
+            user=user,
+            cinema_id=cinema_id,
+            obj=price,
+            changes=changes,
+        )
+    return price
+
+
+@transaction.atomic
+def price_delete(*, price: Price, user=None) -> None:
+    """Delete a price, with the audit log saying what it was."""
+    before, cinema_id, what = _price_facts(price)
+    object_type, object_id = price._meta.label_lower, price.pk
+    price.delete()
+    changes = {field: [value, None] for field, value in before.items()}
+    audit_record(
+        action="price.deleted",
+        summary=_price_summary(what, changes),
+        user=user,
+        cinema_id=cinema_id,
+        object_type=object_type,
+        object_id=object_id,
+        changes=changes,
+    )

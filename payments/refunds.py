@@ -25,6 +25,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from ticketing import errors
+from ticketing.audit.services import audit_record
 from ticketing.money import format_money
 from ticketing.orders import services as orders
 from ticketing.orders.models import Order, OrderStatus
@@ -244,7 +245,7 @@ def refund_mark_failed(*, provider_name: str, provider_ref: str, reason: str, ac
 
 
 @transaction.atomic
-def refund_retry(*, refund_id, actor: str) -> Refund:
+def refund_retry(*, refund_id, actor: str, actor_name: str = "") -> Refund:
     """Ask the provider again for a refund that failed: a new refund for the same amount and
     tickets (`retry_of` the failed one) under a new idempotency key, since the provider
     answers a key it has seen with the same failure. The key is the failed refund's, so a
@@ -296,6 +297,15 @@ def refund_retry(*, refund_id, actor: str) -> Refund:
         retry.pk,
         outcome,
     )
+    audit_record(
+        action="order.refund_retried",
+        summary=f"{order.code}: refund of {_money(retry)} asked for again: {outcome}",
+        actor=actor,
+        actor_name=actor_name,
+        cinema_id=order.screening.auditorium.cinema_id,
+        obj=order,
+        changes={"refund": [str(failed.pk), str(retry.pk)], "outcome": [None, outcome]},
+    )
     if refused is None and _automatic(failed):
         _automatic_refund_done(payment=payment, order=order, refund=retry, actor=actor)
     return retry
@@ -318,6 +328,7 @@ def refund_create(
     reason: str,
     amount: int | None = None,
     booking_fee: bool = True,
+    actor_name: str = "",
     checked_in_too: bool = False,
     tell_buyer: bool = True,
     keep_refusal: bool = False,
@@ -335,6 +346,8 @@ def refund_create(
     (a buyer's cancellation at a cinema that keeps it). `amount` lets staff give back a
     different sum (never more than was paid and not yet refunded). The seats of the refunded
     tickets go back on sale at once; when no ticket is left the order becomes `refunded`.
+    Each refund is in the audit log: who (`actor`, `actor_name` as staff read it), what, how
+    much.
     """
     order = orders.order_lock(order_id)
     payment = (
@@ -429,8 +442,9 @@ def refund_create(
     _set_payment_status(payment)
 
     chosen_ids = [t.pk for t in chosen]
+    whole = len(chosen) == len(remaining)
     orders.tickets_mark_refunded(order=order, tickets=chosen, now=timezone.now())
-    if len(chosen) == len(remaining):
+    if whole:
         orders.order_mark_refunded(order_id=order.pk, actor=actor, reason=reason or "refunded")
     if refused is not None:
         _still_owed(
@@ -452,6 +466,24 @@ def refund_create(
                 "reason": reason,
             },
         )
+    audit_record(
+        action="order.refunded",
+        summary=(
+            f"{order.code}: {_money(refund)} refunded for "
+            f"{', '.join(t.seat_label for t in chosen)}"
+            + (" (whole order)" if ticket_ids is None else "")
+            + (f": {reason}" if reason else "")
+        ),
+        actor=actor,
+        actor_name=actor_name,
+        cinema_id=order.screening.auditorium.cinema_id,
+        obj=order,
+        changes={
+            "refunded": [None, _money(refund)],
+            "tickets": [None, [t.seat_label for t in chosen]],
+            **({"status": [OrderStatus.PAID, OrderStatus.REFUNDED]} if whole else {}),
+        },
+    )
     log.info(
         "refund %s of order %s: %d %s for %d ticket(s) by %s (%s)",
         refund.pk,

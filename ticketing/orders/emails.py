@@ -3,7 +3,8 @@ topics and their payloads are in `ticketing.outbox.topics`; amounts are written 
 order's language writes them (`ticketing.money.format_money`).
 
 - CONFIRMATION_TOPIC: tickets with one QR code each, the order page link and an .ics calendar
-  entry. Structure:
+  entry; sent again, under a new key, when staff resend it (`orders.services.
+  order_confirmation_resend`). Structure:
 
       multipart/mixed
         multipart/alternative
@@ -184,7 +185,10 @@ def _build(
     return message
 
 
-def confirmation_message(order: Order) -> RelatedEmail:
+def confirmation_message(order: Order, *, resend: str = "") -> RelatedEmail:
+    """The tickets email; a resend (staff sent it again) has a Message-ID of its own, so the
+    buyer's mail shows it rather than folding it into the first."""
+    key = f"{CONFIRMATION_TOPIC}:{order.pk}" + (f":resend:{resend}" if resend else "")
     with translation.override(order.language):
         context = confirmation_context(order)
         subject = _("Your tickets for %(film)s · order %(code)s") % {
@@ -201,7 +205,7 @@ def confirmation_message(order: Order) -> RelatedEmail:
             subject,
             "order_confirmation",
             context,
-            key=f"{CONFIRMATION_TOPIC}:{order.pk}",
+            key=key,
             inline_parts=inline,
         )
     message.attach(_ics_attachment(eticket.calendar_ics(order), f"marquee-{order.code}.ics"))
@@ -211,7 +215,7 @@ def confirmation_message(order: Order) -> RelatedEmail:
 @handler(CONFIRMATION_TOPIC)
 def send_confirmation(payload: dict) -> None:
     order = _order(payload["order_id"])
-    confirmation_message(order).send()
+    confirmation_message(order, resend=payload.get("resend", "")).send()
     log.info("confirmation for order %s sent to %s", order.code, order.customer_email)
 
 

@@ -5,7 +5,7 @@ dedupe key is `<topic>:<id of the event>`. Under each topic: what happened, and 
 from __future__ import annotations
 
 CONFIRMATION_TOPIC = "order.confirmation"
-"""An order was paid, email its tickets: {"order_id"}."""
+"""An order was paid, email its tickets: {"order_id"}; staff resending it add {"resend": <id of the resend>}."""
 
 REFUNDED_TOPIC = "order.refunded"
 """Some or all tickets were refunded: {"order_id", "amount", "currency", "ticket_ids" (None: all), "refund_id", "reason"}."""

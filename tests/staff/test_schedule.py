@@ -126,6 +126,14 @@ def test_a_preview_lists_each_screening_and_names_the_clash_without_saving(manag
     assert Screening.objects.filter(film=film).count() == 0
 
 
+def test_a_preview_across_the_change_of_clocks_shows_each_utc_offset(manager, room, film):
+    page = manager.post("/staff/schedule/plan/", pattern(room, film, weekdays=["5", "6"]))
+
+    html = page.content.decode()
+    assert html.count("(UTC+0100)") == 2 and html.count("(UTC+0200)") == 2  # Sat, then Sun
+    assert "20:00\N{EN DASH}22:15" in html
+
+
 def test_a_clean_preview_offers_to_save_and_saving_makes_them_all(manager, room, film):
     preview = manager.post("/staff/schedule/plan/", pattern(room, film))
     assert "Save 6 screenings" in preview.content.decode()

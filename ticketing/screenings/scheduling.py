@@ -85,7 +85,7 @@ class Clash:
     def describe(self) -> str:
         where = "another screening of this plan" if self.in_plan else "scheduled"
         return (
-            f"{self.film}, {self.starts_at:%a %d %b %H:%M}-{self.ends_at:%H:%M}, "
+            f"{self.film}, {_day(self.starts_at)} {self.starts_at:%H:%M}-{self.ends_at:%H:%M}, "
             f"{self.auditorium} ({where})"
         )
 
@@ -98,6 +98,11 @@ class Clash:
             "screening": self.screening_id,
             "plan_index": self.index,
         }
+
+
+def _day(moment: datetime) -> str:
+    """'Wed 9 Dec', as the page writes days."""
+    return f"{moment:%a} {moment.day} {moment:%b}"
 
 
 @dataclass
@@ -152,6 +157,11 @@ class Plan:
     @property
     def ok(self) -> bool:
         return bool(self.items) and all(item.ok for item in self.items)
+
+    @property
+    def offsets_vary(self) -> bool:
+        """Whether the plan spans a change of the cinema's UTC offset (worth showing then)."""
+        return len({item.local_start.utcoffset() for item in self.items}) > 1
 
     @property
     def refused(self) -> list[Planned]:
@@ -510,7 +520,8 @@ def _conflict_message(plan: Plan) -> str:
     why = first.problem or "clashes with " + first.clashes[0].describe()
     more = f" ({len(refused) - 1} more refused)" if len(refused) > 1 else ""
     return (
-        f"{first.film.title} at {first.local_start:%a %d %b %H:%M} in {first.auditorium.name} "
+        f"{first.film.title} at {_day(first.local_start)} {first.local_start:%H:%M} in "
+        f"{first.auditorium.name} "
         f"{why}{more}."
     )
 

@@ -18,8 +18,9 @@ map but no letter. Seats are numbered from 1, left to right within their row, ga
 module writes nothing and knows nothing above the catalogue: the seats are written by
 `services.layout_apply`, and replacing a layout staff typed goes through
 `ticketing.flows.layouts.layout_replace`, which also refuses to remove a seat that has tickets
-or a live claim (a seat that was sold is never deleted) and that only a package above orders and
-inventory can see.
+or a live claim (a seat that was sold is never deleted), and to move, rename, retype or block a
+seat held or sold for a screening still to come: what only a package above orders and inventory
+can see. The staff editor (`ticketing.staff.layout_editor`) edits this same text.
 """
 
 from __future__ import annotations

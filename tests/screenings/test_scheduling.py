@@ -4,10 +4,12 @@ while none of its seats is held or sold."""
 
 from __future__ import annotations
 
+import threading
+import time as time_module
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from tests import factories
 from tests.concurrency import run_concurrently, unexpected, winners
@@ -344,6 +346,42 @@ def test_a_screening_with_a_sold_seat_does_not_move_even_to_another_room(show, p
     assert refused.value.details["seats"] == 2
     show.refresh_from_db()
     assert show.auditorium.name == "Salle 1"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_move_waits_for_a_hold_being_made_and_is_then_refused(postgresql, show, paris):
+    """The hold's claim is inserted but not committed when the move starts, on another real
+    connection: the move's row lock waits for it, then sees the seat held and refuses."""
+    other = factories.auditorium(paris, rows=1, per_row=2, name="Salle 2")
+    inserted, outcome = threading.Event(), {}
+
+    def hold_slowly():
+        try:
+            with transaction.atomic():
+                factories.hold(show, "A1")
+                inserted.set()
+                time_module.sleep(1.0)
+        except BaseException as exc:  # reported below, never lost
+            outcome["error"] = exc
+        finally:
+            inserted.set()
+            connection.close()
+
+    holder = threading.Thread(target=hold_slowly)
+    holder.start()
+    assert inserted.wait(10)
+    started = time_module.monotonic()
+    with pytest.raises(errors.ScreeningNotMovable):
+        scheduling.screening_move(
+            screening_id=show.pk, starts_at=at(DST_MONDAY, "21:00"), auditorium=other
+        )
+    waited = time_module.monotonic() - started
+    holder.join(10)
+
+    assert outcome == {}
+    assert waited > 0.5  # it waited for the hold's transaction to end
+    show.refresh_from_db()
+    assert (show.auditorium.name, show.starts_at) == ("Salle 1", at(DST_MONDAY, "20:00"))
 
 
 def test_a_hold_that_has_died_does_not_keep_a_screening_in_place(show):

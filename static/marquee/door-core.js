@@ -159,6 +159,9 @@
       save("queue", left);
       return left.length;
     },
+    /* A scanner device's screenings of the day: {day, results}. */
+    screenings: function () { return load("screenings", null); },
+    setScreenings: function (value) { save("screenings", value); },
     door: function () { return load("door", ""); },
     setDoor: function (name) { save("door", name); },
     scannerKey: function () { return load("scanner-key", ""); },

@@ -6,6 +6,7 @@
 "use strict";
 
 var CACHE = "marquee-door-v1";
+var PAGES = ["/staff/door/", "/staff/door/device/"];
 
 self.addEventListener("install", function () {
   self.skipWaiting();
@@ -26,26 +27,27 @@ function kept(request) {
   if (request.method !== "GET" || url.origin !== self.location.origin) return false;
   if (url.pathname.indexOf("/api/") === 0) return false;
   // The page itself, and the static files a page in this scope asks for.
-  return url.pathname === "/staff/door/" || url.pathname.indexOf("/static/") === 0;
+  return PAGES.indexOf(url.pathname) >= 0 || url.pathname.indexOf("/static/") === 0;
 }
 
 self.addEventListener("fetch", function (event) {
   var request = event.request;
   if (!kept(request)) return;
-  var isPage = new URL(request.url).pathname === "/staff/door/";
+  var path = new URL(request.url).pathname;
+  var isPage = PAGES.indexOf(path) >= 0;
   event.respondWith(
     fetch(request).then(function (response) {
       // Only a real page is kept: not the sign-in a lapsed session is sent to.
       if (response.ok && !response.redirected && response.type === "basic") {
         var copy = response.clone();
         caches.open(CACHE).then(function (cache) {
-          return cache.put(isPage ? "/staff/door/" : request, copy);
+          return cache.put(isPage ? path : request, copy);
         });
       }
       return response;
     }).catch(function () {
       return caches.open(CACHE).then(function (cache) {
-        return cache.match(isPage ? "/staff/door/" : request, { ignoreSearch: isPage });
+        return cache.match(isPage ? path : request, { ignoreSearch: isPage });
       }).then(function (hit) {
         return hit || Response.error();
       });

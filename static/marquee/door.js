@@ -23,9 +23,10 @@
     resultDetail: $("door-result-detail"), announce: $("door-announce"), banner: $("door-banner"),
     conflicts: $("door-conflicts"), conflictList: $("door-conflict-list"), conflictsClose: $("door-conflicts-close"),
     cache: $("door-cache"), keyForm: $("door-key-form"), keyInput: $("door-key"), keyState: $("door-key-state"),
-    keyForget: $("door-key-forget"),
+    keyForget: $("door-key-forget"), noScreening: $("door-no-screening"),
   };
 
+  var LATE_ARRIVALS_MS = 20 * 60000; // as ticketing/staff/door.py: a screening just started is still the one
   var screenings = {};
   config.screenings.forEach(function (s) { screenings[s.id] = s; });
   var state = {
@@ -47,6 +48,14 @@
       return new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", timeZone: zone() }).format(d);
     } catch (e) {
       return d.toTimeString().slice(0, 5);
+    }
+  }
+
+  function clockOf(iso, timeZone) {
+    try {
+      return new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", timeZone: timeZone || undefined }).format(new Date(iso));
+    } catch (e) {
+      return "";
     }
   }
 
@@ -383,6 +392,61 @@
     ui.cache.textContent = words;
   }
 
+  // --- a scanner device: the screenings of its key's cinema, from the API -----------------------
+  function pickNow(list) {
+    var now = Date.now();
+    for (var i = 0; i < list.length; i++) {
+      if (Date.parse(list[i].starts_at) > now - LATE_ARRIVALS_MS) return list[i];
+    }
+    return list.length ? list[list.length - 1] : null;
+  }
+
+  function setScreenings(list) {
+    screenings = {};
+    list.forEach(function (s) { screenings[s.id] = s; });
+    var keep = screenings[state.screening] ? state.screening : null;
+    var chosen = keep ? screenings[keep] : pickNow(list);
+    state.screening = chosen ? chosen.id : null;
+    ui.screening.textContent = "";
+    list.forEach(function (s) {
+      var option = document.createElement("option");
+      option.value = s.id;
+      option.textContent = clockOf(s.starts_at, s.time_zone) + " " + s.film + " · " + s.auditorium +
+        (s.cinema ? " · " + s.cinema : "");
+      option.selected = s.id === state.screening;
+      ui.screening.appendChild(option);
+    });
+    ui.screening.hidden = !list.length;
+    ui.noScreening.hidden = !!list.length;
+    if (!list.length) {
+      ui.noScreening.textContent = core.store.scannerKey()
+        ? "No screenings today at this scanner's cinema."
+        : "No screenings yet: set this device's scanner key below.";
+    }
+  }
+
+  function today() {
+    var d = new Date();
+    return d.getFullYear() + "-" + (d.getMonth() + 1) + "-" + d.getDate();
+  }
+
+  function loadScreenings() {
+    if (!config.device) return Promise.resolve();
+    if (!core.store.scannerKey()) { setScreenings([]); return Promise.resolve(); }
+    var kept = core.store.screenings();
+    if (kept && kept.day === today()) setScreenings(kept.results);
+    if (!navigator.onLine) return Promise.resolve();
+    return api("GET", "screenings/").then(function (answer) {
+      if (answer.status === 200 && answer.data && answer.data.results) {
+        core.store.setScreenings({ day: today(), results: answer.data.results });
+        setScreenings(answer.data.results);
+      } else if (answer.status === 401 || answer.status === 403) {
+        setScreenings([]);
+        ui.noScreening.textContent = "The scanner key was refused: check it, or ask a manager for a new one.";
+      }
+    }, function () { setOnline(false); });
+  }
+
   // --- the camera -------------------------------------------------------------------------------
   function loadPonyfill() {
     if (window.BarcodeDetectionAPI) return Promise.resolve(window.BarcodeDetectionAPI);
@@ -530,7 +594,9 @@
     var key = core.store.scannerKey();
     ui.keyState.textContent = key
       ? "This device checks tickets with a scanner key (…" + key.slice(-4) + ")."
-      : "This device checks tickets as " + config.user + ".";
+      : config.device
+        ? "No scanner key on this device yet."
+        : "This device checks tickets as " + config.user + ".";
     ui.keyForget.hidden = !key;
   }
   ui.keyForm.addEventListener("submit", function (event) {
@@ -540,12 +606,12 @@
     core.store.setScannerKey(key);
     ui.keyInput.value = "";
     showKey();
-    refresh();
+    loadScreenings().then(refresh);
   });
   ui.keyForget.addEventListener("click", function () {
     core.store.setScannerKey("");
     showKey();
-    refresh();
+    loadScreenings().then(refresh);
   });
 
   ui.conflictsClose.addEventListener("click", function () {
@@ -564,8 +630,8 @@
   showKey();
   showCache();
   showBanner();
-  refresh().then(sync);
-  window.setInterval(function () { if (navigator.onLine) refresh(); }, REFRESH_MS);
+  loadScreenings().then(refresh).then(sync);
+  window.setInterval(function () { if (navigator.onLine) loadScreenings().then(refresh); }, REFRESH_MS);
   window.setInterval(sync, SYNC_MS);
   startCamera();
   keepFocus();

@@ -25,6 +25,7 @@ from tests import factories
 from tests.staff.support import signed_in, staff_user
 from ticketing import ticket_signing
 from ticketing.checkin.models import CheckIn
+from ticketing.checkin.services import scanner_create
 from ticketing.orders.models import Ticket
 from ticketing.orders.services import order_mark_paid, order_mark_refunded
 from ticketing.staff import roles
@@ -310,3 +311,44 @@ def test_the_door_page_is_accessible(door_phone, door):
     check(door_phone, door.code(ticket))
     expect(door_phone.locator(RESULT)).to_be_visible()
     assert_accessible(door_phone, "door page with an answer")
+
+
+def test_a_scanner_phone_checks_tickets_in_with_its_key_alone(phone_page, door):
+    """A phone at the door with no one signed in: a manager made it a key (create_scanner), the
+    key is typed once and kept on the device; the screenings are its cinema's."""
+    key, raw = scanner_create(cinema=door.cinema, name="Door phone 1")
+    (ticket,) = door.paid("A7")
+    page = phone_page
+    page.goto("/staff/door/device/")
+    expect(page.get_by_text("No scanner key on this device yet.")).to_be_visible()
+    page.get_by_label("Use a scanner key").fill(raw)
+    page.get_by_role("button", name="Save key").click()
+    expect(page.get_by_label("Screening")).to_have_value(str(door.screening.pk))
+    expect(page.locator("#door-cache")).to_contain_text("Kept for offline: 1 ticket")
+
+    page.get_by_label("Ticket code").focus()
+    check(page, door.code(ticket))
+    expect(page.locator(RESULT)).to_have_attribute("data-kind", "admitted")
+    assert CheckIn.objects.get(ticket=ticket).device_id == key.pk
+
+    page.reload()  # the key stays on the device
+    expect(page.get_by_text(re.compile(r"checks tickets with a scanner key"))).to_be_attached()
+    expect(page.get_by_label("Screening")).to_have_value(str(door.screening.pk))
+
+
+def test_the_door_page_reloads_without_the_network(door_phone, door):
+    page = door_phone
+    (ticket,) = door.paid("A8")
+    open_door(page, door)
+    # The service worker takes the page and its files once it controls the page.
+    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller")
+    page.reload()
+    expect(page.locator("#door-cache")).to_contain_text("Kept for offline")
+    page.context.set_offline(True)
+    page.reload()
+    expect(page.get_by_label("Ticket code")).to_be_visible()
+    check(page, door.code(ticket))
+    expect(page.locator(RESULT)).to_have_attribute("data-kind", "admitted")
+    expect(page.locator("#door-banner")).to_have_text("Offline: 1 scan waiting")
+    page.context.set_offline(False)
+    wait_until(lambda: admissions(ticket) == 1, "the offline scan reached the server")

@@ -122,3 +122,13 @@ def test_the_service_worker_is_served_for_the_door_scope(client):
     assert response["Content-Type"].startswith("text/javascript")
     assert response["Service-Worker-Allowed"] == "/staff/door/"
     assert b"/api/" in response.content  # it leaves the API alone
+
+
+def test_a_scanner_device_opens_a_door_shell_holding_no_data(client, cinema):
+    factories.screening(factories.auditorium(cinema), starts_in=timedelta(minutes=5))
+    response = client.get("/staff/door/device/")  # nobody signed in: the key is in the device
+    assert response.status_code == 200
+    config = config_of(response)
+    assert config["device"] is True and config["screenings"] == [] and config["user"] == ""
+    assert "'wasm-unsafe-eval'" in response["Content-Security-Policy"]
+    assert b"Use a scanner key" in response.content

@@ -8,6 +8,10 @@ ponyfill with its WebAssembly reader from our static files), takes typed codes, 
 the device, so it can still admit signed tickets when the network fails, and sends those scans
 to `POST /api/v1/checkins/sync/` when it returns.
 
+`/staff/door/device/` is the same page for a scanner phone without a staff session: it holds no
+data (the script reads the screenings of the key's cinema from the API with the scanner key the
+device keeps), and does nothing until a key is set.
+
 `/staff/door/sw.js` is the page's service worker (static/marquee/door-sw.js, served from here so
 that its scope is /staff/door/): it keeps the page and its files so the door reloads offline.
 """
@@ -115,6 +119,29 @@ def door(request):
     )
 
 
+@csp_update(WASM)
+@csp_update(WASM, REPORT_ONLY=True)
+@require_GET
+def device(request):
+    """The door for a device checking in with its scanner key (`create_scanner CINEMA`), no one
+    signed in: a shell without data. The API answers only to the key."""
+    config = {
+        "screenings": [],
+        "screening": None,
+        "device": True,
+        "api": "/api/v1/checkins/",
+        "ponyfill": static("vendor/barcode-detector/barcode-detector-ponyfill.js"),
+        "wasm": static("vendor/barcode-detector/zxing_reader.wasm"),
+        "service_worker": "/staff/door/sw.js",
+        "user": "",
+    }
+    return render(
+        request,
+        "staff/door.html",
+        {"title": "Door (scanner)", "screenings": [], "device": True, "door_config": config},
+    )
+
+
 @never_cache
 @require_GET
 def service_worker(request):
@@ -129,5 +156,6 @@ def service_worker(request):
 
 urlpatterns = [
     path("", door, name="door"),
+    path("device/", device, name="door-device"),
     path("sw.js", service_worker, name="door-sw"),
 ]

@@ -155,3 +155,17 @@ def test_the_box_office_is_refused_the_editor(page: Page, site):
     response = page.goto(f"/staff/layouts/{room.pk}/")
 
     assert response is not None and response.status == 403
+
+
+def test_on_a_phone_the_editor_works_by_touch(phone_page: Page, site):
+    cinema, room, _ = world()
+    signed_in_page(phone_page, site, staff_user(roles.MANAGER, cinema))
+    phone_page.goto(f"/staff/layouts/{room.pk}/")
+
+    phone_page.get_by_role("button", name="Wheelchair w").tap()
+    cell(phone_page, "Row C, seat 5: standard").tap()
+
+    expect(cell(phone_page, "Row C, seat 5: wheelchair space")).to_be_visible()
+    expect(phone_page.get_by_label("Text grid")).to_have_value("sssss\nsssss\nssssw")
+    assert_accessible(phone_page, "the layout editor on a phone")
+    screenshot(phone_page, "staff-layout-editor-phone", full_page=True)

@@ -13,6 +13,7 @@ JSON logs. It stops everything it started, also on failure, and gives up after D
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import http.cookiejar
 import json
@@ -140,6 +141,9 @@ class Shape:
         admin = urllib.parse.urlsplit(ADMIN_DATABASE_URL)
         self.shell = shell = {  # what an operator would put in .env for this machine
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            # Any 32 random bytes are an Ed25519 key (`manage.py ticket_signing_key` prints one).
+            "MARQUEE_TICKET_SIGNING_KEYS": "smoke:"
+            + base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode(),
             "MARQUEE_SITE_URL": self.base,
             "MARQUEE_PAYMENT_PROVIDERS": "sandbox",
             "MARQUEE_SANDBOX_IN_PRODUCTION": "1",

@@ -15,4 +15,10 @@ for _name, _value in {
 }.items():
     os.environ.setdefault(_name, _value)
 
+if "MARQUEE_TICKET_SIGNING_KEYS" not in os.environ:
+    # The development key (derived from the secret key, kid `dev`), named on purpose.
+    from ticketing.ticket_signing import derived_key_text
+
+    os.environ["MARQUEE_TICKET_SIGNING_KEYS"] = derived_key_text(os.environ["DJANGO_SECRET_KEY"])
+
 from ticketing.settings import *  # noqa: E402,F403

@@ -38,6 +38,9 @@ OWNERS = {
     "WebhookDelivery": {"ticketing/webhooks/services.py"},
     "AuditEntry": {"ticketing/audit/services.py"},
     "StaffProfile": {"ticketing/staff/services.py"},
+    "CheckIn": {"ticketing/checkin/services.py"},
+    "Scan": {"ticketing/checkin/services.py"},
+    "CheckInConflict": {"ticketing/checkin/services.py"},
     "CancellationRun": {"ticketing/flows/mass_refunds.py"},
     "CancellationItem": {"ticketing/flows/mass_refunds.py"},
 }

@@ -413,3 +413,60 @@ class CampaignPresaleStaffOnly(InvalidRequest):
     message = (
         "A presale is opened by the cinema's staff: ask them to set the campaign's presale opening."
     )
+
+# ---- door check-in (ticketing/checkin, POST /api/v1/checkins/) -------------------------------
+class TicketUnknown(NotFound):
+    """No ticket has this code, or not at this door's cinema (a scanner sees its cinema alone)."""
+
+    code = "ticket_unknown"
+    message = "There is no such ticket."
+
+
+class AlreadyCheckedIn(DomainError):
+    """`details`: when (`admitted_at`) and where (`door`) the ticket was admitted."""
+
+    code = "already_checked_in"
+    message = "This ticket was already admitted."
+
+
+class TicketRefused(DomainError):
+    """A ticket the door must not let in; each reason has its own code (422)."""
+
+    code = "ticket_refused"
+    message = "This ticket cannot be admitted."
+
+
+class TicketOtherScreening(TicketRefused):
+    """`details.screening`: the screening the ticket is for (id, film, starts_at)."""
+
+    code = "ticket_other_screening"
+    message = "This ticket is for another screening."
+
+
+class TicketRefunded(TicketRefused):
+    code = "ticket_refunded"
+    message = "This ticket was refunded: it is no longer valid."
+
+
+class TicketCancelled(TicketRefused):
+    code = "ticket_cancelled"
+    message = "This ticket's order or screening was cancelled: it is not valid."
+
+
+class CheckinNotOpen(TicketRefused):
+    """`details.doors_open_at`: when the screening's doors open."""
+
+    code = "checkin_not_open"
+    message = "The doors of this screening are not open yet."
+
+
+class TicketCodeInvalid(TicketRefused):
+    """Malformed, altered, forged, or signed with a key this site does not know."""
+
+    code = "ticket_code_invalid"
+    message = "This is not a valid ticket code."
+
+
+class ScanNonceReused(InvalidRequest):
+    code = "nonce_reused"
+    message = "This nonce was already sent with another scan; send a new one for each scan."

@@ -93,6 +93,26 @@ def trusted_proxies(raw: str, *, behind_tls_proxy: bool) -> int:
     return count
 
 
+def ticket_signing_problem(raw: str, *, debug: bool) -> str | None:
+    """Tickets' QR codes are signed with MARQUEE_TICKET_SIGNING_KEYS (ticketing/ticket_signing.py).
+    Without them a key is derived from SECRET_KEY: fine on a developer's machine, but a site's
+    doors would then trust whoever learns that one secret, and could never rotate it alone."""
+    from ticketing.ticket_signing import parse_keys
+
+    if not raw.strip():
+        if debug:
+            return None
+        return (
+            "MARQUEE_TICKET_SIGNING_KEYS is not set: tickets' QR codes need a signing key of the "
+            "site's own. Generate one with `python manage.py ticket_signing_key KID` and set it."
+        )
+    try:
+        parse_keys(raw)
+    except ImproperlyConfigured as exc:
+        return str(exc)
+    return None
+
+
 def rate_problems(rates: Mapping[str, str | None]) -> list[str]:
     """A rate is `<number>/<s|min|hour|day>`; a typo would otherwise fail every request."""
     found = []
@@ -113,8 +133,12 @@ def refuse_unsafe(
     sandbox_opted_in: bool,
     sandbox_webhook_secret: str,
     rates: Mapping[str, str | None],
+    ticket_signing_keys: str | None = None,
 ) -> None:
     problems = rate_problems(rates)
+    if ticket_signing_keys is not None:
+        signing = ticket_signing_problem(ticket_signing_keys, debug=debug)
+        problems += [signing] if signing else []
     if not debug:
         problems += [
             p

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "ticketing.api",
     "payments",
     "promotions",
+    "ticketing.checkin",
     "ticketing.flows",
     "ticketing.storefront",
     "ticketing.observability",
@@ -258,6 +259,21 @@ MARQUEE = {
 MARQUEE_STAFF_OTP = env_bool("MARQUEE_STAFF_OTP", True)
 OTP_TOTP_ISSUER = env_str("MARQUEE_OTP_ISSUER", "Marquee")
 
+# --- Door check-in (ticketing/checkin; docs/operations.md "Ticket signing keys") --------------
+# Ed25519 keys signing tickets' QR codes, `kid:<base64url of 32 bytes>` comma separated: the
+# first signs, all verify. Unset, a key derived from SECRET_KEY (DEBUG only: production refuses).
+MARQUEE_TICKET_SIGNING_KEYS = env_str("MARQUEE_TICKET_SIGNING_KEYS", "")
+MARQUEE_CHECKIN = {
+    # A screening's doors open this long before it starts: a scan before is `checkin_not_open`.
+    "DOORS_OPEN_MINUTES": env_int("MARQUEE_CHECKIN_DOORS_OPEN_MINUTES", 60),
+    # Requests a minute of one scanner key (create_scanner), a door scans fast.
+    "SCANNER_RATE_PER_MINUTE": env_int("MARQUEE_CHECKIN_SCANNER_RATE", 600),
+    # Scans in one POST /api/v1/checkins/sync/.
+    "SYNC_MAX_SCANS": env_int("MARQUEE_CHECKIN_SYNC_MAX_SCANS", 500),
+    # A device's clock may run this far ahead of ours; a scan dated later is refused.
+    "CLOCK_SKEW_SECONDS": env_int("MARQUEE_CHECKIN_CLOCK_SKEW_SECONDS", 300),
+}
+
 # --- Payments -------------------------------------------------------------------------------
 MARQUEE_PAYMENTS = {
     # The first is the default. The sandbox is the default everywhere; production sets stripe.
@@ -409,6 +425,7 @@ security.refuse_unsafe(
     sandbox_opted_in=MARQUEE_PAYMENTS["SANDBOX_IN_PRODUCTION"],
     sandbox_webhook_secret=MARQUEE_PAYMENTS["SANDBOX_WEBHOOK_SECRET"],
     rates=REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+    ticket_signing_keys=MARQUEE_TICKET_SIGNING_KEYS,
 )
 
 # --- Observability: logs, request id, error reporting, metrics, heartbeats -------------------

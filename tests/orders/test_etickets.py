@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests import factories
+from ticketing import ticket_signing
 from ticketing.money import format_money
 from ticketing.orders import tickets as eticket
 from ticketing.orders.models import Order
@@ -176,11 +177,13 @@ def test_a_french_buyers_email_writes_money_the_french_way_and_an_english_one_th
 
 
 # --- QR codes and the calendar file -------------------------------------------------------------
-def test_the_qr_holds_only_the_ticket_code(show, django_capture_on_commit_callbacks):
+def test_the_qr_holds_only_the_ticket_code_signed(show, django_capture_on_commit_callbacks):
     order = paid(show, "A1", capture=django_capture_on_commit_callbacks)
     ticket = order.tickets.get()
-    assert eticket.qr_payload(ticket) == f"MQT:{ticket.code}"
-    expected = segno.make(f"MQT:{ticket.code}", error="m", micro=False, boost_error=False)
+    payload = eticket.qr_payload(ticket)
+    assert payload == ticket_signing.sign(code=ticket.code, screening_id=show.pk)
+    assert ticket_signing.verify(payload) == ticket_signing.Scanned(ticket.code, show.pk, True)
+    expected = segno.make(payload, error="m", micro=False, boost_error=False)
     assert eticket.qr_code(ticket).matrix == expected.matrix
     buffer = io.BytesIO()
     expected.save(buffer, kind="png", scale=8, border=4, dark="#000", light="#fff")

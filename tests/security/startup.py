@@ -3,6 +3,7 @@ the variables a test names, as an operator's shell or a container would start it
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import secrets
@@ -13,6 +14,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 STRONG_KEY = secrets.token_urlsafe(50)
+# MARQUEE_TICKET_SIGNING_KEYS: any 32 random bytes are an Ed25519 private key.
+SIGNING_KEYS = "prod:" + base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
 _OURS = ("DJANGO_", "MARQUEE_", "STRIPE_", "GUNICORN_", "CELERY_")
 _SERVICES = {"DATABASE_URL", "REDIS_URL", "EMAIL_BACKEND", "SENTRY_DSN"}
 SETUP = [sys.executable, "-c", "import django; django.setup()"]
@@ -30,10 +33,11 @@ def start(env: dict[str, str], command: list[str] | None = None, *, timeout: flo
 
 
 def production(**extra: str) -> dict[str, str]:
-    """What a production site that starts sets: DEBUG off, a key of its own, Stripe."""
+    """What a production site that starts sets: DEBUG off, keys of its own, Stripe."""
     return {
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": STRONG_KEY,
+        "MARQUEE_TICKET_SIGNING_KEYS": SIGNING_KEYS,
         "MARQUEE_PAYMENT_PROVIDERS": "stripe",
         **extra,
     }

@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.security.startup import ROOT, STRONG_KEY, production, settings_of, start
+from tests.security.startup import (
+    ROOT,
+    SIGNING_KEYS,
+    STRONG_KEY,
+    production,
+    settings_of,
+    start,
+)
 
 GUNICORN = [sys.executable, "-m", "gunicorn", "--check-config", "-c", "gunicorn.conf.py"]
 ENTRY_POINTS = {
@@ -218,7 +225,11 @@ def _start_as_compose(given: dict[str, str]):
 
 
 def test_compose_with_the_sandbox_chosen_but_not_opted_in_refuses_to_start():
-    given = {"DJANGO_SECRET_KEY": STRONG_KEY, "MARQUEE_PAYMENT_PROVIDERS": "sandbox"}
+    given = {
+        "DJANGO_SECRET_KEY": STRONG_KEY,
+        "MARQUEE_TICKET_SIGNING_KEYS": SIGNING_KEYS,
+        "MARQUEE_PAYMENT_PROVIDERS": "sandbox",
+    }
     refused(_start_as_compose(given))
     given |= {"MARQUEE_SANDBOX_IN_PRODUCTION": "1", "MARQUEE_SANDBOX_WEBHOOK_SECRET": "own-one"}
     started(_start_as_compose(given))

@@ -34,6 +34,8 @@ DOMAIN_STATUS: list[tuple[type[errors.DomainError], int]] = [
     (errors.RefundRefused, status.HTTP_409_CONFLICT),
     (errors.HoldLimitReached, status.HTTP_409_CONFLICT),
     (errors.TicketCheckedIn, status.HTTP_409_CONFLICT),
+    (errors.AlreadyCheckedIn, status.HTTP_409_CONFLICT),
+    (errors.TicketRefused, status.HTTP_422_UNPROCESSABLE_ENTITY),
     (errors.WebhookConflict, status.HTTP_409_CONFLICT),
     (errors.ScopeRequired, status.HTTP_403_FORBIDDEN),
 ]

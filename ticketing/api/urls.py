@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import allocations, views
+from . import allocations, checkins, views
 
 urlpatterns = [
     path("films/", views.FilmList.as_view(), name="film-list"),
@@ -15,6 +15,16 @@ urlpatterns = [
     path("orders/", views.OrderCreate.as_view(), name="order-create"),
     path("orders/<str:pk>/", views.OrderDetail.as_view(), name="order-detail"),
     path("orders/<str:pk>/cancel/", views.OrderCancel.as_view(), name="order-cancel"),
+    path("checkins/", checkins.CheckinCreate.as_view(), name="checkin-create"),
+    path("checkins/sync/", checkins.CheckinSync.as_view(), name="checkin-sync"),
+    path("checkins/keys/", checkins.CheckinKeys.as_view(), name="checkin-keys"),
+    path("checkins/screenings/", checkins.CheckinScreenings.as_view(), name="checkin-screenings"),
+    path(
+        "checkins/screenings/<int:pk>/tickets/",
+        checkins.CheckinScreeningTickets.as_view(),
+        name="checkin-screening-tickets",
+    ),
+    path("checkins/conflicts/", checkins.CheckinConflicts.as_view(), name="checkin-conflicts"),
     path("", include("payments.api_urls")),
     path("", include("ticketing.webhooks.urls")),
     path("", include("promotions.api_urls")),

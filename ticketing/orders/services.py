@@ -8,6 +8,7 @@ the outbox in that same transaction and sent after commit.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
@@ -27,6 +28,7 @@ from ticketing.inventory.holds import (
 from ticketing.inventory.models import Hold, HoldStatus
 from ticketing.outbox.services import message_add
 from ticketing.outbox.topics import CONFIRMATION_TOPIC
+from ticketing.screenings.models import Auditorium, Film, Screening
 from ticketing.screenings.sales import screening_refresh_for_sale
 
 from . import codes, partner_events, pricing, signals
@@ -438,3 +440,69 @@ def orders_expire_due(*, now: datetime | None = None, batch_size: int | None = N
         if len(batch) < batch_size:
             break
     return total
+
+
+# ---- the door (ticketing/checkin decides a scan; the ticket's own row is written here) ---------
+@dataclass(frozen=True)
+class DoorTicket:
+    """A ticket as the door sees it, read with its order's status, screening and cinema."""
+
+    id: int
+    code: str
+    seat_label: str
+    ticket_type_name: str
+    checked_in_at: datetime | None
+    refunded_at: datetime | None
+    order_status: str
+    screening_id: int
+    starts_at: datetime
+    screening_status: str
+    film: str
+    auditorium: str
+    cinema_id: int
+    time_zone: str
+
+
+_CINEMA_TABLE = Auditorium._meta.get_field("cinema").related_model._meta.db_table
+_DOOR_TICKET = f"""
+    SELECT t.id, t.code, t.seat_label, t.ticket_type_name, t.checked_in_at, t.refunded_at,
+           o.status, s.id, s.starts_at, s.status, f.title, a.name, a.cinema_id, c.time_zone
+      FROM {Ticket._meta.db_table} t
+      JOIN {Order._meta.db_table} o ON o.id = t.order_id
+      JOIN {Screening._meta.db_table} s ON s.id = o.screening_id
+      JOIN {Film._meta.db_table} f ON f.id = s.film_id
+      JOIN {Auditorium._meta.db_table} a ON a.id = s.auditorium_id
+      JOIN {_CINEMA_TABLE} c ON c.id = a.cinema_id
+     WHERE t.code = %s
+"""  # table names from the models; the code is a parameter
+
+
+def ticket_for_door(*, code: str) -> DoorTicket | None:
+    """The ticket with this code, its order locked FOR SHARE until the scan's transaction ends.
+
+    One query. The lock is what lets the door trust the order's status: a cancel or a refund of
+    the order (which lock it FOR UPDATE) waits for the scan, or the scan for them and then reads
+    what they left. Two doors share it, so they race on the ticket's row alone."""
+    sql = _DOOR_TICKET + (" FOR SHARE OF o" if connection.vendor == "postgresql" else "")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [code])
+        row = cursor.fetchone()
+    return DoorTicket(*row) if row else None
+
+
+def ticket_mark_checked_in(*, ticket_id: int, at: datetime) -> bool:
+    """Admit a ticket. One conditional UPDATE decides, whatever the number of doors scanning it
+    at once: the row is changed only while it was never admitted and is not refunded, and
+    PostgreSQL re-checks that on the newest row version after waiting for another door's scan
+    (or a refund) that holds it. Returns whether this call admitted it (invariant 11)."""
+    return bool(
+        Ticket.objects.filter(
+            pk=ticket_id, checked_in_at__isnull=True, refunded_at__isnull=True
+        ).update(checked_in_at=at)
+    )
+
+
+def ticket_check_in_moved_earlier(*, ticket_id: int, was: datetime, at: datetime) -> bool:
+    """An offline scan, synced late, admitted this ticket before the admission on record: the
+    ticket's time becomes that scan's, only if it is still `was` (two syncs racing: one moves)."""
+    return bool(Ticket.objects.filter(pk=ticket_id, checked_in_at=was).update(checked_in_at=at))

@@ -1,8 +1,12 @@
 """What a buyer carries to the door: QR codes for tickets, a calendar entry, the order page link.
 
-The QR code holds only the ticket's unguessable code (`MQT:<code>`), nothing personal: the door
-scanner looks the code up. The order page is reached through a signed link (no login): the token
-is the order id signed with the project's SECRET_KEY, so it cannot be guessed or altered.
+The QR code holds the ticket's unguessable code and its screening, signed by the server
+(`MQ2:<kid>.<body>.<sig>`, ticketing/ticket_signing.py), nothing personal: a door looks the code
+up, or checks the signature against the list it cached when the network is down. Tickets sold
+before signed codes carry `MQT:<code>`; the door still takes those, online.
+
+The order page is reached through a signed link (no login): the token is the order id signed
+with the project's SECRET_KEY, so it cannot be guessed or altered.
 """
 
 from __future__ import annotations
@@ -19,9 +23,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
+from ticketing import ticket_signing
+
 from .models import Order, Ticket
 
-QR_PREFIX = "MQT:"
+QR_PREFIX = ticket_signing.PREFIX
 ORDER_LINK_SALT = "marquee.order-page"
 # The link in the confirmation email keeps working for this long after it was made. Screenings
 # are sold at most months ahead; the order page also stops at ORDER_PAGE_GRACE after the film.
@@ -31,8 +37,8 @@ ORDER_PAGE_GRACE = timedelta(days=30)
 
 # --- QR codes ---------------------------------------------------------------------------------
 def qr_payload(ticket: Ticket) -> str:
-    """The exact text in a ticket's QR code."""
-    return f"{QR_PREFIX}{ticket.code}"
+    """The exact text in a ticket's QR code: its code and screening, signed."""
+    return ticket_signing.sign(code=ticket.code, screening_id=ticket.order.screening_id)
 
 
 def qr_code(ticket: Ticket) -> segno.QRCode:

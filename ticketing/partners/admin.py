@@ -34,7 +34,8 @@ CREATE_HELP = (
 
 class ApiKeyForm(forms.ModelForm):
     scopes = forms.MultipleChoiceField(
-        choices=Scope.choices,
+        # `checkin` is a door scanner's alone, made by `create_scanner` with its cinema.
+        choices=[choice for choice in Scope.choices if choice[0] != Scope.CHECKIN],
         widget=forms.CheckboxSelectMultiple,
         help_text="What the key may do. `read` and `book` suit a ticketing platform.",
     )
@@ -191,12 +192,13 @@ class ApiKeyAdmin(admin.ModelAdmin):
         "partner",
         "scopes",
         "rate_per_minute",
+        "cinema",
         "created_at",
         "last_used_at",
         "revoked_at",
     ]
-    list_filter = [RevokedFilter, "partner"]
-    list_select_related = ["partner"]
+    list_filter = [RevokedFilter, "partner", "cinema"]
+    list_select_related = ["partner", "cinema"]
     search_fields = ["prefix", "name", "partner__name"]
     actions = ["revoke_keys"]
     shown_once_template = "admin/partners/apikey/shown_once.html"
@@ -223,6 +225,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         if obj is not None and obj.revoked_at is not None:
             return False  # a revoked key stays as it was revoked
+        if obj is not None and obj.cinema_id is not None:
+            return False  # a door scanner's key: revoke it and make another (create_scanner)
         return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):

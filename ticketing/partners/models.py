@@ -9,6 +9,8 @@ from django.db import models
 class PartnerKind(models.TextChoices):
     PLATFORM = "platform", "Ticketing platform"
     STUDIO = "studio", "Film studio"
+    # The cinemas' own door scanners (`create_scanner`): keys, not a business partner.
+    HOUSE = "house", "The cinemas' own devices"
 
 
 class Scope(models.TextChoices):
@@ -18,6 +20,8 @@ class Scope(models.TextChoices):
     CAMPAIGNS = "campaigns", "Manage its campaigns and their codes"
     REPORTS = "reports", "Read its sales and campaign reports"
     WEBHOOKS = "webhooks", "Manage its webhook endpoints and deliveries"
+    # Door scanners only: a key with it is bound to one cinema and has no other scope.
+    CHECKIN = "checkin", "Check tickets in at one cinema's door"
 
 
 DEFAULT_SCOPES = [Scope.READ.value, Scope.BOOK.value]
@@ -62,6 +66,14 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    cinema = models.ForeignKey(
+        "screenings.Cinema",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="A door scanner's cinema: its key checks tickets in there and nowhere else.",
+    )
 
     class Meta:
         verbose_name = "API key"

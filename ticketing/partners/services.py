@@ -36,6 +36,7 @@ from .models import DEFAULT_SCOPES, ApiKey, Partner, PartnerKind, Scope
 LAST_USED_RESOLUTION = timedelta(minutes=5)
 KEY_CACHE_SECONDS = 30
 DEFAULT_KEY_NAME = "default"
+HOUSE_PARTNER = "Door scanners"  # owns the cinemas' scanner keys (`create_scanner`)
 VERSION_KEY = "partners:keys-version"
 _MEMO_MAX = 10_000
 # digest -> (key, version it was learnt under, wall-clock time it stops counting)
@@ -59,6 +60,23 @@ def scopes_check(scopes) -> list[str]:
     return [s for s in Scope.values if s in wanted]
 
 
+def scopes_for_cinema(scopes: list[str], *, cinema_id: int | None) -> list[str]:
+    """A door scanner's key (bound to one cinema) has the `checkin` scope and no other, and only
+    such a key has it: a partner's key never checks tickets in, a lost phone never books."""
+    if cinema_id is not None and scopes != [Scope.CHECKIN.value]:
+        raise errors.InvalidRequest(
+            "A key bound to a cinema is a door scanner's: its only scope is 'checkin'.",
+            scopes=scopes,
+        )
+    if cinema_id is None and Scope.CHECKIN.value in scopes:
+        raise errors.InvalidRequest(
+            "The 'checkin' scope is for door scanners, bound to one cinema "
+            "(python manage.py create_scanner CINEMA).",
+            scopes=scopes,
+        )
+    return scopes
+
+
 @transaction.atomic
 def api_key_create(
     *,
@@ -66,6 +84,7 @@ def api_key_create(
     name: str = DEFAULT_KEY_NAME,
     scopes: list[str] | None = None,
     rate_per_minute: int | None = None,
+    cinema_id: int | None = None,
 ) -> tuple[ApiKey, str]:
     """Make a key; returns the row and the raw key, which is never stored."""
     prefix = secrets.token_hex(4)
@@ -75,10 +94,22 @@ def api_key_create(
         name=name,
         prefix=prefix,
         key_hash=hash_key(raw),
-        scopes=scopes_check(scopes or DEFAULT_SCOPES),
+        scopes=scopes_for_cinema(scopes_check(scopes or DEFAULT_SCOPES), cinema_id=cinema_id),
         rate_per_minute=rate_per_minute,
+        cinema_id=cinema_id,
     )
     return key, raw
+
+
+@transaction.atomic
+def house_partner() -> Partner:
+    """The partner that owns the cinemas' own device keys: not a business, never a campaign's
+    (its kind is neither studio nor platform), deactivating it stops every scanner at once."""
+    partner, _ = Partner.objects.get_or_create(
+        name=HOUSE_PARTNER,
+        defaults={"kind": PartnerKind.HOUSE, "webhook_secret": secrets.token_hex(32)},
+    )
+    return partner
 
 
 @transaction.atomic
@@ -105,7 +136,9 @@ def api_key_update(
     """Rename a live key, change its scopes or its rate; every server sees it at once. A revoked
     key stays as it was revoked. Returns whether the key was live."""
     changed = ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(
-        name=name, scopes=scopes_check(scopes), rate_per_minute=rate_per_minute
+        name=name,
+        scopes=scopes_for_cinema(scopes_check(scopes), cinema_id=key.cinema_id),
+        rate_per_minute=rate_per_minute,
     )
     api_keys_invalidate(key_hashes=[key.key_hash])
     return bool(changed)

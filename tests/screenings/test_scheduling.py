@@ -217,6 +217,34 @@ def test_saving_a_plan_makes_every_screening_with_the_cinemas_prices_and_an_audi
     }
 
 
+def test_a_3d_plan_takes_the_prices_of_the_cinemas_latest_3d_screening(film, room, paris):
+    adult, child = paris.ticket_types.get(code="adult"), paris.ticket_types.get(code="child")
+    older, latest = (
+        Screening.objects.create(
+            film=film,
+            auditorium=room,
+            starts_at=at(DST_MONDAY - timedelta(days=d), "10:00"),
+            format="3D",
+        )
+        for d in (3, 2)
+    )
+    ScreeningPrice.objects.create(screening=older, ticket_type=adult, price=1300)
+    ScreeningPrice.objects.create(screening=latest, ticket_type=adult, price=1450)
+    ScreeningPrice.objects.create(screening=latest, ticket_type=child, price=950)
+
+    three_d = scheduling.plan_check(pattern(film, room, days=[0], format="3D"))
+    two_d = scheduling.plan_check(pattern(film, room, days=[1]))
+
+    assert three_d.prices_from == {"3D": latest} and two_d.prices_from == {"2D": None}
+    (made,) = scheduling.plan_save(plan=three_d)
+    (plain,) = scheduling.plan_save(plan=two_d)
+    assert sorted(made.prices.values_list("ticket_type__code", "price")) == [
+        ("adult", 1450),
+        ("child", 950),
+    ]
+    assert not plain.prices.exists()  # the list prices apply
+
+
 def test_a_plan_with_one_clash_saves_nothing(film, room):
     existing(room, at(DST_MONDAY + timedelta(days=2), "19:00"))
     plan = pattern(film, room, days=[0, 1, 2], times=["20:00"])

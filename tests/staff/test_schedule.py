@@ -137,6 +137,7 @@ def test_a_preview_across_the_change_of_clocks_shows_each_utc_offset(manager, ro
 def test_a_clean_preview_offers_to_save_and_saving_makes_them_all(manager, room, film):
     preview = manager.post("/staff/schedule/plan/", pattern(room, film))
     assert "Save 6 screenings" in preview.content.decode()
+    assert "Prices: 2D, the cinema's list prices." in preview.content.decode()
 
     saved = manager.post("/staff/schedule/plan/", pattern(room, film, action="save"))
 

@@ -28,8 +28,11 @@ row only when no seat of the screening is held or sold, decided in the database 
 change of auditorium on its own as well.
 
 Every screening made or moved is written to the audit log in the same transaction.
-Prices: a new screening has none of its own, so the cinema's list prices (its ticket types)
-apply, as for the demo's 2D screenings; a copied screening takes its source's prices along.
+**Prices** are the cinema's defaults, as the demo sets them: a 2D screening has no prices of its
+own, so the cinema's list prices (its ticket types) apply; a 3D or IMAX screening takes the
+prices of the cinema's latest screening in that format that has some (the demo's: list price +
+the format's extra), or the list prices when there is none. A copied screening takes its
+source's prices. The preview says which (`Plan.prices_from`).
 """
 
 from __future__ import annotations
@@ -153,6 +156,9 @@ class Planned:
 class Plan:
     cinema: Cinema
     items: list[Planned]
+    # per format of the plan's new screenings: the screening whose prices they take, or None
+    # for the cinema's list prices (filled by plan_check)
+    prices_from: dict[str, Screening | None] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -391,6 +397,7 @@ def plan_check(plan: Plan, *, exclude: Sequence[int] = ()) -> Plan:
         item.clashes = []
     if not plan.items:
         return plan
+    plan.prices_from = _prices_from(plan)
     tz = plan.cinema.tz
     rooms = {item.auditorium.pk for item in plan.items}
     existing = list(
@@ -480,8 +487,9 @@ def _make(item: Planned, *, plan: Plan, user, action: str) -> Screening:
         sales_close_at=item.sales_close_at,
     )
     services.screening_save(screening=screening)
-    if item.source is not None:
-        _copy_prices(source=item.source, screening=screening)
+    source = item.source or plan.prices_from.get(item.format)
+    if source is not None:
+        _copy_prices(source=source, screening=screening)
     local = item.local_start
     audit_record(
         action=action,
@@ -501,6 +509,29 @@ def _make(item: Planned, *, plan: Plan, user, action: str) -> Screening:
         },
     )
     return screening
+
+
+def _prices_from(plan: Plan) -> dict[str, Screening | None]:
+    """For each format of the plan's new (not copied) screenings other than 2D, the cinema's
+    latest scheduled screening in that format with prices of its own; 2D takes list prices."""
+    formats = {item.format for item in plan.items if item.source is None}
+    found: dict[str, Screening | None] = {}
+    for fmt in sorted(formats):
+        found[fmt] = None
+        if fmt != ScreeningFormat.TWO_D:
+            found[fmt] = (
+                Screening.objects.filter(
+                    auditorium__cinema=plan.cinema,
+                    format=fmt,
+                    status=ScreeningStatus.SCHEDULED,
+                    prices__isnull=False,
+                )
+                .select_related("auditorium")
+                .prefetch_related("prices__ticket_type")
+                .order_by("-starts_at")
+                .first()
+            )
+    return found
 
 
 def _copy_prices(*, source: Screening, screening: Screening) -> None:

@@ -113,6 +113,13 @@ class PromoCodesUnavailable(InvalidRequest):
     message = "This promo code is not valid."
 
 
+class ConfirmationResendLimit(DomainError):
+    """Staff resent an order's confirmation as often as an hour allows (`details.limit`)."""
+
+    code = "confirmation_resend_limit"
+    message = "The confirmation was resent too often in the last hour; try again later."
+
+
 # ---- payments --------------------------------------------------------------------------------
 class UnknownProvider(InvalidRequest):
     code = "unknown_provider"
@@ -413,6 +420,7 @@ class CampaignPresaleStaffOnly(InvalidRequest):
     message = (
         "A presale is opened by the cinema's staff: ask them to set the campaign's presale opening."
     )
+
 
 # ---- door check-in (ticketing/checkin, POST /api/v1/checkins/) -------------------------------
 class TicketUnknown(NotFound):

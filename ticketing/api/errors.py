@@ -38,6 +38,7 @@ DOMAIN_STATUS: list[tuple[type[errors.DomainError], int]] = [
     (errors.TicketRefused, status.HTTP_422_UNPROCESSABLE_ENTITY),
     (errors.WebhookConflict, status.HTTP_409_CONFLICT),
     (errors.ScopeRequired, status.HTTP_403_FORBIDDEN),
+    (errors.ConfirmationResendLimit, status.HTTP_429_TOO_MANY_REQUESTS),
 ]
 
 

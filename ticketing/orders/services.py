@@ -8,8 +8,9 @@ the outbox in that same transaction and sent after commit.
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -17,6 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from ticketing import errors
+from ticketing.audit.services import audit_record
 from ticketing.db import retry_on_conflict
 from ticketing.inventory import claims, seatmap
 from ticketing.inventory.holds import (
@@ -26,6 +28,7 @@ from ticketing.inventory.holds import (
     hold_mark_ordered,
 )
 from ticketing.inventory.models import Hold, HoldStatus
+from ticketing.outbox.models import OutboxMessage
 from ticketing.outbox.services import message_add
 from ticketing.outbox.topics import CONFIRMATION_TOPIC
 from ticketing.screenings.models import Auditorium, Film, Screening
@@ -370,6 +373,56 @@ def order_note(*, order_id, actor: str, reason: str) -> None:
         actor=actor,
         reason=reason[:200],
     )
+
+
+RESEND_LIMIT = 3  # resends of one order's confirmation an hour
+RESEND_WINDOW = timedelta(hours=1)
+
+
+def resend_key_prefix(order_id) -> str:
+    return f"{CONFIRMATION_TOPIC}:{order_id}:resend:"
+
+
+@transaction.atomic
+def order_confirmation_resend(*, order_id, user, limit: int = RESEND_LIMIT) -> int:
+    """Send a paid order's confirmation again (staff at the box office, for a buyer who lost
+    it): a new outbox message under a new dedupe key, so it is sent once more, with a Message-ID
+    of its own (mail systems would hide a second copy of the first). Returns how many resends
+    are left this hour.
+
+    At most `limit` an hour per order, counted with the order locked, so two clicks at once
+    cannot both pass the count; the limit keeps a buyer's inbox from being flooded. Each resend
+    is in the audit log."""
+    order = order_lock(order_id)
+    if order.status != OrderStatus.PAID:
+        raise errors.OrderStateConflict(
+            f"Only a paid order's confirmation can be sent; this one is {order.status}.",
+            status=order.status,
+            order=str(order.pk),
+        )
+    now = timezone.now()
+    prefix = resend_key_prefix(order.pk)
+    recent = OutboxMessage.objects.filter(
+        dedupe_key__startswith=prefix, created_at__gt=now - RESEND_WINDOW
+    ).count()
+    if recent >= limit:
+        raise errors.ConfirmationResendLimit(order=order.code, limit=limit, window="1 hour")
+    resend = uuid.uuid4().hex
+    message_add(
+        topic=CONFIRMATION_TOPIC,
+        dedupe_key=f"{prefix}{resend}",
+        payload={"order_id": str(order.pk), "resend": resend},
+    )
+    audit_record(
+        action="order.confirmation_resent",
+        summary=f"Confirmation of {order.code} resent to {order.customer_email}",
+        user=user,
+        cinema_id=order.screening.auditorium.cinema_id,
+        obj=order,
+        changes={"to": [None, order.customer_email]},
+    )
+    log.info("confirmation of order %s resent by %s", order.code, getattr(user, "pk", None))
+    return limit - recent - 1
 
 
 def paid_count(*, screening_id: int) -> int:

@@ -126,6 +126,9 @@ class CinemaAdmin(admin.ModelAdmin):
     def rooms(self, obj):
         return obj.room_total
 
+    def save_formset(self, request, form, formset, change):
+        _save_formset(request, formset)
+
 
 # ---- auditoriums and their layouts ---------------------------------------------------------
 class LayoutField(forms.CharField):
@@ -512,6 +515,9 @@ class ScreeningAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
+    def save_formset(self, request, form, formset, change):
+        _save_formset(request, formset)
+
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
@@ -534,9 +540,21 @@ class TicketTypeAdmin(admin.ModelAdmin):
     def list_price(self, obj):
         return format_money(obj.price, obj.cinema.currency)
 
+    # Prices are saved and deleted through the service that writes the audit log.
+    def save_model(self, request, obj, form, change):
+        services.price_save(price=obj, user=request.user)
+
+    def delete_model(self, request, obj):
+        services.price_delete(price=obj, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for price in queryset:
+            services.price_delete(price=price, user=request.user)
+
 
 @admin.register(ScreeningPrice)
-class ScreeningPriceAdmin(admin.ModelAdmin):
+class ScreeningPriceAdmin(CinemaScopedAdmin, admin.ModelAdmin):
+    cinema_path = "screening__auditorium__cinema_id"
     list_display = ["screening", "ticket_type", "amount"]
     list_filter = ["screening__auditorium__cinema", "ticket_type__code"]
     list_select_related = [
@@ -550,3 +568,28 @@ class ScreeningPriceAdmin(admin.ModelAdmin):
     @admin.display(description="Price", ordering="price")
     def amount(self, obj):
         return format_money(obj.price, obj.ticket_type.cinema.currency)
+
+    # Prices are saved and deleted through the service that writes the audit log.
+    def save_model(self, request, obj, form, change):
+        services.price_save(price=obj, user=request.user)
+
+    def delete_model(self, request, obj):
+        services.price_delete(price=obj, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for price in queryset:
+            services.price_delete(price=price, user=request.user)
+
+
+def _save_formset(request, formset) -> None:
+    """An inline's rows; prices (ticket types, a screening's prices, surcharges) through the
+    service that writes the audit log, who changed what, before and after."""
+    if formset.model not in (TicketType, ScreeningPrice, SeatTypeSurcharge):
+        formset.save()
+        return
+    changed = formset.save(commit=False)
+    for price in formset.deleted_objects:
+        services.price_delete(price=price, user=request.user)
+    for price in changed:
+        services.price_save(price=price, user=request.user)
+    formset.save_m2m()

@@ -6,6 +6,7 @@ from django.urls import NoReverseMatch, reverse
 
 # (label, url name, permission)
 PAGES = [
+    ("Orders", "staff:orders", "staff.look_up_orders"),
     ("Dashboard", "staff:dashboard", "staff.view_dashboard"),
     ("Door", "staff:door", "staff.checkin_tickets"),
     ("Schedule", "staff:schedule", "staff.plan_schedule"),

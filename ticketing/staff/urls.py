@@ -10,6 +10,7 @@ from . import (
     exports,
     layout_editor,
     login,
+    orders,
     schedule,
 )
 from .home import home
@@ -20,6 +21,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("", include(login.urlpatterns)),
     path("dashboard/", include(dashboard.urlpatterns)),
+    path("orders/", include(orders.urlpatterns)),
     path("schedule/", include(schedule.urlpatterns)),
     path("layouts/", include(layout_editor.urlpatterns)),
     path("cancellations/", include(cancellations.urlpatterns)),

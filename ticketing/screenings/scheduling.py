@@ -669,9 +669,15 @@ def _live_claims(screening_id: int, now: datetime) -> int:
         cursor.execute(
             f"SELECT count(*) FROM {CLAIMS_TABLE} WHERE screening_id = %s "
             "AND (expires_at IS NULL OR expires_at > %s)",
-            [screening_id, now],
+            _adapt([screening_id, now]),
         )
         return cursor.fetchone()[0]
+
+
+def _adapt(params: list) -> list:
+    """Datetimes as the backend stores them (SQLite compares text)."""
+    ops = connection.ops
+    return [ops.adapt_datetimefield_value(v) if isinstance(v, datetime) else v for v in params]
 
 
 def _move_row(
@@ -693,17 +699,19 @@ def _move_row(
                     "WHERE id = %s AND status = %s AND NOT EXISTS ("
                     f"SELECT 1 FROM {CLAIMS_TABLE} WHERE screening_id = %s "
                     "AND (expires_at IS NULL OR expires_at > %s))",
-                    [
-                        starts,
-                        ends,
-                        auditorium_id,
-                        sales_open_at,
-                        sales_close_at,
-                        screening_id,
-                        ScreeningStatus.SCHEDULED,
-                        screening_id,
-                        now,
-                    ],
+                    _adapt(
+                        [
+                            starts,
+                            ends,
+                            auditorium_id,
+                            sales_open_at,
+                            sales_close_at,
+                            screening_id,
+                            ScreeningStatus.SCHEDULED,
+                            screening_id,
+                            now,
+                        ]
+                    ),
                 )
                 return cursor.rowcount
         except IntegrityError as exc:  # the exclusion constraint, or the trigger

@@ -20,7 +20,7 @@
     screening: $("door-screening"), door: $("door-name"), form: $("door-form"), code: $("door-code"),
     video: $("door-video"), cameraStatus: $("door-camera-status"), cameraToggle: $("door-camera-toggle"),
     result: $("door-result"), resultWord: $("door-result-word"), resultReason: $("door-result-reason"),
-    resultDetail: $("door-result-detail"), announce: $("door-announce"), banner: $("door-banner"),
+    resultDetail: $("door-result-detail"), resultTicket: $("door-result-ticket"), announce: $("door-announce"), banner: $("door-banner"),
     conflicts: $("door-conflicts"), conflictList: $("door-conflict-list"), conflictsClose: $("door-conflicts-close"),
     cache: $("door-cache"), keyForm: $("door-key-form"), keyInput: $("door-key"), keyState: $("door-key-state"),
     keyForget: $("door-key-forget"), noScreening: $("door-no-screening"),
@@ -151,18 +151,19 @@
     nonce_reused: ["Cannot check in", "This scan was sent twice with different codes: scan the ticket again."],
   };
 
-  function show(kind, word, reason, detail) {
+  function show(kind, word, reason, detail, ticketLine) {
     clearTimeout(state.hideTimer);
     ui.result.className = "door-result door-result-" + kind;
     ui.result.dataset.kind = kind;
     ui.resultWord.textContent = word;
     ui.resultReason.textContent = reason || "";
     ui.resultDetail.textContent = detail || "";
+    ui.resultTicket.textContent = ticketLine || "";
     ui.result.hidden = false;
     // Spoken once: the live region is always in the page, its text changes.
     ui.announce.textContent = "";
     window.setTimeout(function () {
-      ui.announce.textContent = [word, reason, detail].filter(Boolean).join(". ");
+      ui.announce.textContent = [word, reason, detail, ticketLine].filter(Boolean).join(". ");
     }, 30);
     beep(kind === "admitted" ? "admitted" : "refused");
     state.hideTimer = window.setTimeout(hide, kind === "admitted" ? SHOW_OK_MS : SHOW_BAD_MS);
@@ -201,7 +202,7 @@
     } else if (details.doors_open_at) {
       more = "The doors open at " + clock(details.doors_open_at) + ".";
     }
-    show("refused", "Refused", words[0], [more, ticketWords(ticket)].filter(Boolean).join(" "));
+    show("refused", "Refused", words[0], more, ticketWords(ticket));
   }
 
   // --- checking a code ---------------------------------------------------------------------------

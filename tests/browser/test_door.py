@@ -30,7 +30,7 @@ from ticketing.orders.models import Ticket
 from ticketing.orders.services import order_mark_paid, order_mark_refunded
 from ticketing.staff import roles
 
-from .fake_camera import qr_video
+from .fake_camera import blank_video, qr_video
 from .support import DESKTOP, PHONE, assert_accessible, screenshot, wait_until
 
 RESULT = "#door-result"
@@ -148,6 +148,8 @@ def test_the_camera_admits_a_ticket_and_a_second_scan_says_already_admitted(
     page.add_init_script(REPORT_VIOLATIONS)
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
     page.context.add_cookies([door.session_cookie(site)])
     page.goto("/staff/door/")
 
@@ -173,6 +175,29 @@ def test_the_camera_admits_a_ticket_and_a_second_scan_says_already_admitted(
     assert admissions(ticket) == 1
     assert page.evaluate("window.__cspViolations") == []
     assert errors == []
+    # The QR reader and its WebAssembly came from our static files, nothing from a CDN.
+    assert f"{site}/static/vendor/barcode-detector/zxing_reader.wasm" in requests
+    assert [url for url in requests if not url.startswith(site)] == []
+    context.close()
+
+
+def test_the_camera_starts_on_the_rear_camera_and_waits_for_a_code(
+    launch_with_camera, door, site, tmp_path
+):
+    browser = launch_with_camera(blank_video(tmp_path / "floor.y4m"))
+    context = browser.new_context(base_url=site, **{**DESKTOP, **PHONE})
+    page = context.new_page()
+    page.context.add_cookies([door.session_cookie(site)])
+    page.goto("/staff/door/")
+    expect(page.get_by_text("Hold the ticket's QR code in the frame.")).to_be_visible(
+        timeout=20_000
+    )
+    expect(page.get_by_role("button", name="Camera off")).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_label("Ticket code")).to_be_focused()
+    page.evaluate("document.activeElement.blur()")
+    screenshot(page, "staff-door-scanning")
+    page.get_by_role("button", name="Camera off").click()
+    expect(page.get_by_text("The camera is off")).to_be_visible()
     context.close()
 
 

@@ -70,6 +70,16 @@ def _eager_tasks(settings):
 
 
 @pytest.fixture
+def admin_client(db, admin_user):
+    """pytest-django's, signed in with both factors: the admin asks for the second one."""
+    from django.test import Client
+
+    from tests.staff.support import signed_in
+
+    return signed_in(Client(), admin_user)
+
+
+@pytest.fixture
 def cinema(db):
     return factories.cinema()
 

@@ -43,6 +43,9 @@ OWNERS = {
     "CheckInConflict": {"ticketing/checkin/services.py"},
     "CancellationRun": {"ticketing/flows/mass_refunds.py"},
     "CancellationItem": {"ticketing/flows/mass_refunds.py"},
+    "TOTPDevice": {"ticketing/staff/devices.py"},
+    "StaticDevice": {"ticketing/staff/devices.py"},
+    "StaticToken": {"ticketing/staff/devices.py"},
 }
 
 

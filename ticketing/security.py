@@ -93,6 +93,17 @@ def trusted_proxies(raw: str, *, behind_tls_proxy: bool) -> int:
     return count
 
 
+def staff_otp_problem(*, staff_otp: bool) -> str | None:
+    """Staff can refund money: without the second factor a stolen password is enough. Turning
+    it off is for a developer's own machine."""
+    if staff_otp:
+        return None
+    return (
+        "MARQUEE_STAFF_OTP is off: staff would sign in with a password alone. It is for local "
+        "development only (with DJANGO_DEBUG=1); remove it, or set MARQUEE_STAFF_OTP=1."
+    )
+
+
 def ticket_signing_problem(raw: str, *, debug: bool) -> str | None:
     """Tickets' QR codes are signed with MARQUEE_TICKET_SIGNING_KEYS (ticketing/ticket_signing.py).
     Without them a key is derived from SECRET_KEY: fine on a developer's machine, but a site's
@@ -133,6 +144,7 @@ def refuse_unsafe(
     sandbox_opted_in: bool,
     sandbox_webhook_secret: str,
     rates: Mapping[str, str | None],
+    staff_otp: bool = True,
     ticket_signing_keys: str | None = None,
 ) -> None:
     problems = rate_problems(rates)
@@ -149,6 +161,7 @@ def refuse_unsafe(
                     opted_in=sandbox_opted_in,
                     webhook_secret=sandbox_webhook_secret,
                 ),
+                staff_otp_problem(staff_otp=staff_otp),
             )
             if p
         ]

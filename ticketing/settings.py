@@ -24,7 +24,7 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "ticketing.staff.admin_site.StaffAdminConfig",  # django.contrib.admin, wanting both factors
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -320,6 +320,8 @@ REST_FRAMEWORK = {
         # failed ones per client address and per username.
         "admin_login": env_str("MARQUEE_THROTTLE_ADMIN_LOGIN", "10/min"),
         "admin_login_failed": env_str("MARQUEE_THROTTLE_ADMIN_LOGIN_FAILED", "10/hour"),
+        # /staff/login/code/ (ticketing/staff/login.py): wrong codes per staff member.
+        "staff_otp_failed": env_str("MARQUEE_THROTTLE_STAFF_OTP_FAILED", "5/hour"),
     },
     # DRF's own reading of X-Forwarded-For, kept in step; ours is ticketing/client_ip.py.
     "NUM_PROXIES": MARQUEE["TRUSTED_PROXIES"],
@@ -425,6 +427,7 @@ security.refuse_unsafe(
     sandbox_opted_in=MARQUEE_PAYMENTS["SANDBOX_IN_PRODUCTION"],
     sandbox_webhook_secret=MARQUEE_PAYMENTS["SANDBOX_WEBHOOK_SECRET"],
     rates=REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+    staff_otp=MARQUEE_STAFF_OTP,
     ticket_signing_keys=MARQUEE_TICKET_SIGNING_KEYS,
 )
 

@@ -1,4 +1,4 @@
-"""`/admin/login/` with limits, the same mechanism as every other (ticketing/ratelimit.py).
+"""`/admin/login/`'s limits, now shared with the staff sign-in (ticketing/staff/login.py).
 
 Every sign-in post counts against the client address (`admin_login`, 10 a minute); a failed one
 also counts against the address and against the username (`admin_login_failed`, 10 an hour
@@ -6,23 +6,22 @@ each). Once either failure count is used up, the next post is refused before any
 checked: a guesser gets ten tries an hour per username however many addresses it has. With Redis
 down the counts are kept per process. The price is that a guesser can lock a staff member out
 for up to the window; they sign in again when it ends (docs/operations.md, "Staff sign-in").
+
+`/admin/login/` itself is the staff sign-in: a visit is sent to `/staff/login/` (password, then
+the second factor), and a post is that page's password step, counted the same way.
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
-import math
+from urllib.parse import urlencode
 
-from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 
-from ticketing.client_ip import client_key
 from ticketing.ratelimit import ClientRateThrottle
-
-log = logging.getLogger(__name__)
 
 
 class SignInAttempts(ClientRateThrottle):
@@ -42,7 +41,7 @@ class FailedSignIns(ClientRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.ident}
 
 
-def _username_ident(username: str) -> str:
+def username_ident(username: str) -> str:
     # Hashed: a key of bounded length and alphabet whatever is typed; case folded, so "Staff"
     # and "staff" share their count.
     return "user:" + hashlib.sha256(username.strip().casefold().encode()).hexdigest()[:32]
@@ -50,29 +49,11 @@ def _username_ident(username: str) -> str:
 
 @sensitive_post_parameters("password")
 def login(request: HttpRequest, extra_context=None) -> HttpResponse:
+    from ticketing.staff import login as staff_login  # it uses the limits above
+
+    next_url = staff_login.safe_next(
+        request, request.POST.get("next") or request.GET.get("next") or "/admin/"
+    )
     if request.method != "POST":
-        return admin.site.login(request, extra_context)
-    failures = [FailedSignIns("addr:" + client_key(request))]
-    username = request.POST.get("username", "")
-    if username.strip():
-        failures.append(FailedSignIns(_username_ident(username)))
-    over = [t for t in failures if t.is_exhausted(request)]
-    attempts = SignInAttempts()
-    if not over and not attempts.allow_request(request, None):
-        over = [attempts]
-    if over:
-        return _refused(request, over)
-    response = admin.site.login(request, extra_context)
-    if not (response.status_code == 302 and request.user.is_authenticated):
-        for throttle in failures:
-            throttle.add(request)
-    return response
-
-
-def _refused(request: HttpRequest, over) -> HttpResponse:
-    wait = max(1, math.ceil(max(t.wait() for t in over)))
-    log.warning("admin sign-in throttled for %s (%s)", client_key(request), over[0].scope)
-    context = {**admin.site.each_context(request), "wait": wait}
-    response = render(request, "admin/login_throttled.html", context, status=429)
-    response["Retry-After"] = str(wait)
-    return response
+        return redirect(f"{reverse('staff:login')}?{urlencode({'next': next_url})}")
+    return staff_login.password_post(request, next_url)

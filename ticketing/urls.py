@@ -24,7 +24,7 @@ handler500 = "ticketing.api.errors.server_error"
 urlpatterns = [
     path("", include("ticketing.storefront.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
-    path("admin/login/", staff_login.login),  # admin.site's own, throttled
+    path("admin/login/", staff_login.login),  # to the staff sign-in (both factors), throttled
     path("admin/", admin.site.urls),
     path("staff/campaigns/", include("promotions.report_views")),  # campaign reports
     path("staff/", include("ticketing.staff.urls")),

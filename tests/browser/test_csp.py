@@ -6,10 +6,13 @@ console and with a `securitypolicyviolation` event; both are collected here."""
 from __future__ import annotations
 
 import re
+from base64 import b32decode
 
 import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
+
+from tests.staff.codes import current_code
 
 from . import data
 
@@ -124,10 +127,16 @@ def test_the_api_docs_run_with_nothing_blocked(page, watch):
 def test_the_staff_admin_runs_with_nothing_blocked(page, watch):
     w = data.world()
     get_user_model().objects.create_superuser("csp-staff", "staff@example.com", "a-long-pass-1")
-    page.goto("/admin/login/")
+    page.goto("/admin/login/")  # the staff sign-in: password, then setting up the phone
     page.get_by_label("Username").fill("csp-staff")
     page.get_by_label("Password").fill("a-long-pass-1")
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator(".otp-qr svg")).to_be_visible()
+    secret = page.locator(".otp-secret code").inner_text().replace(" ", "")
+    page.get_by_label("The code the app shows now").fill(current_code(b32decode(secret).hex()))
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("heading", name="Your backup codes")).to_be_visible()
+    page.get_by_role("link", name="Continue").click()
     expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
     for path in (
         "/admin/screenings/screening/",

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import ProtectedError
 
 from tests import factories
+from tests.staff.support import signed_in
 from ticketing.partners.models import ApiKey, Partner
 from ticketing.partners.services import partner_deactivate
 
@@ -37,7 +38,7 @@ def test_a_partner_with_orders_cannot_be_deleted_even_by_code(api, screening):
 def test_the_admin_offers_deactivation_not_deletion(client, partner_key):
     partner, _ = partner_key
     admin = get_user_model().objects.create_superuser("root", "root@example.com", "pw")
-    client.force_login(admin)
+    signed_in(client, admin)
 
     listing = client.get("/admin/partners/partner/")
     assert b"deactivate_partners" in listing.content

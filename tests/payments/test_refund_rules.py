@@ -12,9 +12,11 @@ from django.utils import timezone
 from payments.models import Refund
 from payments.refunds import refund_create
 from tests.api.support import assert_error
+from tests.staff.support import signed_in
 from ticketing import errors
 from ticketing.inventory.models import SeatClaim
 from ticketing.orders.models import Order, OrderStatus, Ticket
+from ticketing.staff.services import staff_cinemas_set
 
 from . import flow
 
@@ -22,7 +24,8 @@ pytestmark = pytest.mark.django_db
 
 
 def _staff(*perms: str) -> Client:
-    """A signed-in staff member holding exactly these permissions ("app.codename")."""
+    """A staff member of every cinema holding exactly these permissions ("app.codename"),
+    signed in with both factors."""
     name = f"clerk{get_user_model().objects.count()}"
     user = get_user_model().objects.create_user(name, f"{name}@example.com", "pw", is_staff=True)
     for perm in perms:
@@ -30,9 +33,8 @@ def _staff(*perms: str) -> Client:
         user.user_permissions.add(
             Permission.objects.get(content_type__app_label=app, codename=codename)
         )
-    client = Client()
-    client.force_login(user)
-    return client
+    staff_cinemas_set(user=user, all_cinemas=True)
+    return signed_in(Client(), user)
 
 
 ORDER_ONLY = ("orders.view_order", "orders.view_ticket", "orders.change_order")

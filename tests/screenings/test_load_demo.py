@@ -13,6 +13,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from promotions.models import Campaign, PromoCode
+from tests.staff.codes import current_code
 from ticketing.flows import demo
 from ticketing.partners.models import ApiKey, Partner
 from ticketing.screenings.models import (
@@ -25,6 +26,7 @@ from ticketing.screenings.models import (
     SeatTypeSurcharge,
     TicketType,
 )
+from ticketing.staff import demo as staff_demo
 
 pytestmark = pytest.mark.django_db
 
@@ -84,7 +86,9 @@ def test_loading_twice_changes_nothing(loaded):
 def test_prints_the_staff_login_and_the_staff_user_can_sign_in(loaded, client):
     assert "http://127.0.0.1:8000/admin/" in loaded
     assert "staff" in loaded and "marquee-demo" in loaded
-    assert client.login(username="staff", password="marquee-demo")
+    assert staff_demo.DEMO_TOTP_SECRET in loaded  # the demo's published authenticator key
+    client.post("/admin/login/", {"username": "staff", "password": "marquee-demo"})
+    client.post("/staff/login/code/", {"code": current_code(staff_demo.DEMO_TOTP_KEY)})
     assert client.get("/admin/").status_code == 200
 
 

@@ -1,5 +1,6 @@
 """`/admin/login/` is rate limited (issue 9, hole 8): sign-in posts per client address, failed
-ones per address and per username, with a clear 429 page; with Redis down too."""
+ones per address and per username, with a clear 429 page; with Redis down too. It is now the
+staff sign-in's password step (a right password leads on to the code: tests/staff/)."""
 
 from __future__ import annotations
 
@@ -70,7 +71,13 @@ def test_a_right_password_signs_in_and_does_not_count_as_a_failure(client, staff
 
 def test_looking_at_the_sign_in_page_is_not_limited(client, rates):
     rates(admin_login="1/min")
-    assert [client.get(URL).status_code for _ in range(3)] == [200, 200, 200]
+    assert [client.get("/staff/login/").status_code for _ in range(3)] == [200, 200, 200]
+
+
+def test_the_admin_sign_in_page_is_the_staff_one(client):
+    response = client.get(URL + "?next=/admin/orders/order/")
+    assert response.status_code == 302
+    assert response["Location"] == "/staff/login/?next=%2Fadmin%2Forders%2Forder%2F"
 
 
 def test_with_redis_down_password_guessing_is_still_stopped(client, staff, rates, redis_down):

@@ -57,6 +57,7 @@ DAYS = 7
 STAFF_USERNAME = "staff"
 STAFF_PASSWORD = "marquee-demo"  # noqa: S105 - the documented demo login, local use only
 ADMIN_URL = "http://127.0.0.1:8000/admin/"
+STAFF_URL = "http://127.0.0.1:8000/staff/"
 PLATFORM_PARTNER = "Demo Platform"
 DEMO_ALLOCATION_SEATS = 40
 STUDIO_PARTNER = "Northlight Pictures"
@@ -312,6 +313,8 @@ class DemoResult:
     created: dict[str, int] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)  # partner name -> raw key, new ones only
     staff_created: bool = False
+    # demo staff username -> its authenticator's key when made now with a key of its own
+    staff_keys: dict[str, str | None] = field(default_factory=dict)
 
     def add(self, what: str, n: int = 1) -> None:
         self.created[what] = self.created.get(what, 0) + n
@@ -646,8 +649,12 @@ def _campaign(film: Film, today: date | None, result: DemoResult) -> None:
 
 
 def _staff(result: DemoResult) -> None:
+    """The superuser, then the staff app's members with their roles, cinemas and
+    authenticators (ticketing/staff/demo.py: the staff app writes its own tables)."""
+    from ticketing.staff.demo import demo_staff_load
+
     User = get_user_model()
-    if User.objects.filter(username=STAFF_USERNAME).exists():
-        return
-    User.objects.create_superuser(STAFF_USERNAME, "staff@marquee.local", STAFF_PASSWORD)
-    result.staff_created = True
+    if not User.objects.filter(username=STAFF_USERNAME).exists():
+        User.objects.create_superuser(STAFF_USERNAME, "staff@marquee.local", STAFF_PASSWORD)
+        result.staff_created = True
+    result.staff_keys = demo_staff_load(superuser=STAFF_USERNAME, password=STAFF_PASSWORD)

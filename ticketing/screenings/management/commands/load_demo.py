@@ -14,6 +14,7 @@ from ticketing.flows import demo
 from ticketing.orders.models import Order
 from ticketing.partners.models import Partner
 from ticketing.screenings.models import Auditorium, Cinema, Film, Screening, Seat
+from ticketing.staff import demo as staff_demo
 
 
 class Command(BaseCommand):
@@ -41,6 +42,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             result = demo.load()
             password = None if settings.DEBUG else self._own_staff_password(result)
+            member_passwords = {} if settings.DEBUG else self._own_member_passwords()
         out = self.stdout
         added = ", ".join(f"{n} {what}" for what, n in result.created.items() if n)
         out.write(self.style.SUCCESS(f"Demo data ready. Added: {added or 'nothing, all there'}."))
@@ -71,6 +73,47 @@ class Command(BaseCommand):
                 f"  user {demo.STAFF_USERNAME} (it existed already; the demo password is "
                 f"{demo.STAFF_PASSWORD} unless it was changed)"
             )
+
+        self._staff_members(result, member_passwords)
+
+    def _staff_members(self, result, passwords: dict[str, str]) -> None:
+        """The members with roles (ticketing/staff/demo.py) and how they pass the code."""
+        out = self.stdout
+        out.write(f"Staff pages: {demo.STAFF_URL} (the admin asks for the same two steps)")
+        for member in staff_demo.MEMBERS:
+            made = passwords.get(member.username)
+            if made:
+                said = f"password {made} (generated, shown once)"
+            elif settings.DEBUG:
+                said = f"password {demo.STAFF_PASSWORD} unless it was changed"
+            else:
+                said = "its password was kept"
+            out.write(f"  user {member.username}: {member.what}; {said}")
+        if settings.DEBUG:
+            out.write(
+                f"  Second factor, every demo user: add the key {staff_demo.DEMO_TOTP_SECRET} "
+                "to an authenticator app (time-based, 6 digits), or print the current code "
+                "with: python manage.py staff_totp_code USERNAME"
+            )
+        for username, key in result.staff_keys.items():
+            if key:
+                out.write(
+                    self.style.WARNING(
+                        f"  authenticator key for {username} (shown once, add it to an app): {key}"
+                    )
+                )
+
+    def _own_member_passwords(self) -> dict[str, str]:
+        """Outside development the demo's members do not keep the published password either."""
+        found = {}
+        for user in get_user_model().objects.filter(
+            username__in=[m.username for m in staff_demo.MEMBERS]
+        ):
+            if user.check_password(demo.STAFF_PASSWORD):
+                found[user.username] = secrets.token_urlsafe(18)
+                user.set_password(found[user.username])
+                user.save(update_fields=["password"])
+        return found
 
     def _own_staff_password(self, result) -> str | None:
         """Outside development no superuser keeps the published demo password: one just created

@@ -332,6 +332,11 @@ class Progress:
         return self.refunded + self.cancelled + self.already
 
     @property
+    def settled(self) -> int:
+        """Orders no longer waiting: done or failed."""
+        return self.total - self.left
+
+    @property
     def percent(self) -> int:
         return 100 if not self.total else (100 * (self.total - self.left)) // self.total
 
@@ -344,6 +349,7 @@ class Progress:
             "failed": self.failed,
             "left": self.left,
             "done": self.done,
+            "settled": self.settled,
             "percent": self.percent,
             "amount_refunded": self.amount,
             "finished": self.finished,

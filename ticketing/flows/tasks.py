@@ -12,15 +12,17 @@ def sweep_expired() -> dict:
 
 @shared_task(ignore_result=True)
 def cancellation_refunds(run_id: int) -> int:
-    """One batch of a cancelled screening's refunds (flows.mass_refunds), then the next batch
-    as a new message, so a worker's other work (the buyers' emails) goes on between batches.
-    Safe to run twice, at once too: each order is settled once."""
+    """A cancelled screening's refunds (flows.mass_refunds), a batch at a time until none is
+    left; each batch is its orders' own transactions, so a worker killed between or inside
+    batches loses nothing done, and the next run of this task (cancelling again, beat's
+    resume) starts at the first order left. Safe to run twice, at once too: each order is
+    settled once."""
     from . import mass_refunds
 
-    done = mass_refunds.batch_process(run_id=run_id)
-    if done and mass_refunds.has_pending(run_id=run_id):
-        mass_refunds.run_queue(run_id)
-    return done
+    total = 0
+    while done := mass_refunds.batch_process(run_id=run_id):
+        total += done
+    return total
 
 
 @shared_task(ignore_result=True)

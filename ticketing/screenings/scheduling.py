@@ -610,6 +610,21 @@ def screening_move(
         opens = screening.sales_open_at
         if opens is not None and opens >= starts:
             opens = None  # would open after it starts: on sale now, as a blank opening means
+
+        def refuse_overlap(fallback: str) -> errors.ScheduleConflict:
+            only = Planned(film=screening.film, auditorium=target, starts_at=starts, ends_at=ends)
+            plan = plan_check(Plan(cinema=cinema, items=[only]), exclude=[screening.pk])
+            return errors.ScheduleConflict(
+                "The new time overlaps "
+                + (only.clashes[0].describe() if only.clashes else fallback)
+                + "; the screening was not moved.",
+                **plan.as_dict(),
+            )
+
+        # A friendly answer first (and the only one on SQLite); the constraint decides a race.
+        first = refuse_overlap("")
+        if first.details["refused"]:
+            raise first
         moved = _move_row(
             screening_id=screening.pk,
             starts=starts,
@@ -620,24 +635,7 @@ def screening_move(
             now=now,
         )
         if moved is None:
-            plan = plan_check(
-                Plan(
-                    cinema=cinema,
-                    items=[
-                        Planned(
-                            film=screening.film, auditorium=target, starts_at=starts, ends_at=ends
-                        )
-                    ],
-                ),
-                exclude=[screening.pk],
-            )
-            clash = plan.items[0].clashes
-            raise errors.ScheduleConflict(
-                "The new time overlaps "
-                + (clash[0].describe() if clash else "a screening saved a moment ago")
-                + "; the screening was not moved.",
-                **plan.as_dict(),
-            )
+            raise refuse_overlap("a screening saved a moment ago")
         if not moved:
             taken = _live_claims(screening.pk, now)
             raise errors.ScreeningNotMovable(

@@ -34,6 +34,26 @@ from .fake_camera import blank_video, qr_video
 from .support import DESKTOP, PHONE, assert_accessible, screenshot, wait_until
 
 RESULT = "#door-result"
+# Each beep is an oscillator of the page's WebAudio context: counted by kind (sine for the high
+# admitted beep, square for the low refused ones).
+COUNT_BEEPS = """
+window.__beeps = [];
+const start = OscillatorNode.prototype.start;
+OscillatorNode.prototype.start = function (...args) {
+  window.__beeps.push(this.type + " " + this.frequency.value);
+  return start.apply(this, args);
+};
+"""
+# A browser whose WebCrypto has no Ed25519.
+NO_ED25519 = """
+const importKey = SubtleCrypto.prototype.importKey;
+SubtleCrypto.prototype.importKey = function (format, key, algorithm, ...rest) {
+  if ((algorithm && algorithm.name) === "Ed25519") {
+    return Promise.reject(new DOMException("Unrecognized name.", "NotSupportedError"));
+  }
+  return importKey.call(this, format, key, algorithm, ...rest);
+};
+"""
 # Blocked code raises an event in the page: collected to fail the camera test if the policy
 # (which allows WebAssembly on this page only) refused the QR reader anything.
 REPORT_VIOLATIONS = """
@@ -203,16 +223,22 @@ def test_the_camera_starts_on_the_rear_camera_and_waits_for_a_code(
 
 def test_a_typed_code_is_admitted_and_a_refunded_ticket_refused_with_its_reason(door_phone, door):
     page = door_phone
-    (ticket,) = door.paid("B2")
+    (ticket, printed) = door.paid("B1", "B2")
     refunded = door.refunded("B3")
+    page.add_init_script(COUNT_BEEPS)
     open_door(page, door)
 
     check(page, door.code(ticket))
     result = page.locator(RESULT)
     expect(result).to_have_attribute("data-kind", "admitted")
-    expect(result).to_contain_text("Seat B2")
+    expect(result).to_contain_text("Seat B1")
     expect(page.get_by_label("Ticket code")).to_have_value("")
     expect(page.get_by_label("Ticket code")).to_be_focused()  # ready for the next one
+    assert page.evaluate("window.__beeps") == ["sine 880"]  # one high beep
+
+    check(page, printed.code)  # the code printed under the QR code, typed by hand
+    expect(result).to_have_attribute("data-kind", "admitted")
+    expect(result).to_contain_text("Seat B2")
 
     check(page, door.code(refunded))
     expect(result).to_have_attribute("data-kind", "refused")
@@ -221,12 +247,28 @@ def test_a_typed_code_is_admitted_and_a_refunded_ticket_refused_with_its_reason(
     expect(result).to_contain_text("no longer valid")
     screenshot(page, "staff-door-refused")
     assert admissions(refunded) == 0
+    assert page.evaluate("window.__beeps.slice(2)") == ["square 220", "square 220"]  # two low
 
     check(page, "MQT:no-such-ticket-code-at-all")
     expect(result).to_contain_text("Unknown ticket")
     check(page, "this is not a ticket")
     expect(result).to_contain_text("Invalid code")
-    assert admissions(ticket) == 1
+    assert admissions(ticket) == 1 and admissions(printed) == 1
+
+
+def test_offline_a_browser_without_ed25519_says_it_cannot_verify(door_phone, door):
+    page = door_phone
+    (ticket,) = door.paid("C1")
+    page.add_init_script(NO_ED25519)
+    open_door(page, door)
+    page.context.set_offline(True)
+    check(page, door.code(ticket))
+    result = page.locator(RESULT)
+    expect(result).to_have_attribute("data-kind", "refused")
+    expect(result).to_contain_text("Cannot verify offline")
+    check(page, f"MQT:{ticket.code}")  # an old code: online only
+    expect(result).to_contain_text("Cannot check offline")
+    expect(page.locator("#door-banner")).to_have_text("Offline: 0 scans waiting")
 
 
 def test_a_ticket_of_another_screening_is_refused_naming_it(door_phone, door):

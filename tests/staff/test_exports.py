@@ -14,6 +14,7 @@ from payments.refunds import refund_create
 from tests import factories
 from tests.staff.support import signed_in, staff_user
 from tests.staff.test_orders_lookup import paid_order
+from ticketing.checkin.services import Door, ScanRequest, checkin_scan
 from ticketing.csv_cells import cell, rows_csv
 from ticketing.orders.models import Ticket
 from ticketing.staff import roles
@@ -219,3 +220,30 @@ def test_the_box_office_cannot_export(client, screening):
     signed_in(client, staff_user(roles.BOX_OFFICE, screening.auditorium.cinema))
     assert client.get("/staff/exports/").status_code == 403
     assert client.get(f"/staff/exports/screenings/{screening.pk}/orders.csv").status_code == 403
+
+
+def test_attendance_says_which_door_admitted_each_ticket(client):
+    cinema = factories.cinema(time_zone="Asia/Tokyo")
+    screening = factories.screening(
+        factories.auditorium(cinema, rows=1, per_row=4), starts_in=timedelta(minutes=15)
+    )
+    order = paid_order(screening, "A1", "A2")
+    a1 = order.tickets.get(seat_label="A1")
+    outcome = checkin_scan(
+        door=Door(cinema_ids=frozenset({cinema.pk})),
+        scan=ScanRequest(code=a1.code, screening_id=screening.pk, door="North door"),
+    )
+    assert outcome.error is None, outcome.error
+    a1.refresh_from_db()
+    signed_in(client, staff_user(roles.MANAGER, cinema))
+
+    got = rows(client.get(f"/staff/exports/screenings/{screening.pk}/attendance.csv"))
+
+    assert [(r["seat"], r["status"], r["door"]) for r in got] == [
+        ("A1", "admitted", "North door"),
+        ("A2", "not admitted", ""),
+    ]
+    assert got[0]["checked_in_at"] == timezone.localtime(a1.checked_in_at, cinema.tz).strftime(
+        "%Y-%m-%d %H:%M:%S"
+    )
+    assert got[0]["time_zone"] == "Asia/Tokyo"

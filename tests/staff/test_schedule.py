@@ -178,6 +178,7 @@ def test_saving_a_plan_that_clashes_saves_nothing_and_says_which(manager, room, 
         ({"last_day": "2031-03-20"}, "The last day comes before the first."),
         ({"gap_minutes": "-5"}, "Ensure this value is greater than or equal to 0."),
         ({"film": "999999"}, "Select a valid choice."),
+        ({"first_day": "9999-12-25", "last_day": "9999-12-31"}, "Plan at most ten years ahead."),
     ],
 )
 def test_bad_input_is_answered_on_the_page_never_a_500(manager, room, film, overrides, said):
@@ -271,6 +272,18 @@ def test_a_move_to_a_time_the_clocks_skip_is_refused_on_the_page(manager, show):
 
     assert answer.status_code == 400
     assert "02:15 does not exist on Sunday 30 March 2031" in answer.content.decode()
+
+
+def test_a_move_to_the_far_future_is_refused_on_the_page(manager, show):
+    answer = move(manager, show, day=date(9999, 12, 31), start="23:30")
+
+    assert answer.status_code == 400
+    assert "Choose a day within ten years of today." in answer.content.decode()
+
+
+def test_a_week_far_away_shows_this_week_instead_of_failing(manager, room):
+    assert manager.get("/staff/schedule/?week=9999-12-31").status_code == 200
+    assert manager.get("/staff/schedule/?week=0001-01-01").status_code == 200
 
 
 def test_a_move_to_another_cinemas_auditorium_is_not_found(manager, show, film):

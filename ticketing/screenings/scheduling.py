@@ -62,6 +62,7 @@ DEFAULT_GAP_MINUTES = 15
 MAX_GAP_MINUTES = 240
 MAX_DAYS = 31  # one plan covers at most this many days
 MAX_SCREENINGS = 300  # and makes at most this many screenings
+MAX_AHEAD = timedelta(days=10 * 366)  # nothing is planned further ahead than this
 
 # The seat claims' table (inventory, a layer above). The catalogue never imports it; moving a
 # screening reads it by name in SQL, as the trigger of inventory migration 0004 does.
@@ -196,6 +197,13 @@ def local_moment(day: date, at: time, tz) -> datetime:
     return moment
 
 
+def _not_too_far(day: date, today: date) -> None:
+    if day > today + MAX_AHEAD:
+        raise errors.ScheduleInvalid(
+            "Plan at most ten years ahead.", field="day", day=str(day), today=str(today)
+        )
+
+
 def local_today(cinema: Cinema, now: datetime | None = None) -> date:
     return timezone.localtime(now or timezone.now(), cinema.tz).date()
 
@@ -280,6 +288,7 @@ def pattern_expand(
             last_day=str(last_day),
             today=str(today),
         )
+    _not_too_far(last_day, today)
     if not 0 <= int(gap_minutes) <= MAX_GAP_MINUTES:
         raise errors.ScheduleInvalid(
             f"The cleaning gap is 0 to {MAX_GAP_MINUTES} minutes.", field="gap_minutes"
@@ -332,6 +341,7 @@ def week_copy_plan(*, cinema: Cinema, monday: date, now: datetime | None = None)
     now = now or timezone.now()
     monday = week_start(monday)
     today = local_today(cinema, now)
+    _not_too_far(monday, today)
     if monday + timedelta(days=13) < today:
         raise errors.ScheduleInPast(
             "The week it would copy into has passed.", week=str(monday), today=str(today)
@@ -594,6 +604,7 @@ def screening_move(
                 "This screening has started: it cannot move.", reason="started"
             )
         starts = starts_at.astimezone(UTC)
+        _not_too_far(starts.date(), now.date())
         if starts <= now:
             raise errors.ScheduleInPast(
                 "The new start time has passed.", starts_at=starts_at.isoformat()

@@ -101,6 +101,12 @@ class MoveForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["auditorium"].widget.choices = [(a.pk, a.name) for a in auditoriums]
 
+    def clean_day(self):
+        day = self.cleaned_data["day"]
+        if abs(day - date.today()) > scheduling.MAX_AHEAD:
+            raise forms.ValidationError("Choose a day within ten years of today.")
+        return day
+
 
 # ---- helpers ----------------------------------------------------------------------------------
 def _cinema(request, cinema_id=None):
@@ -119,10 +125,13 @@ def _cinema(request, cinema_id=None):
 
 def _monday(request, cinema) -> date:
     raw = request.GET.get("week") or request.POST.get("week") or ""
+    today = scheduling.local_today(cinema)
     try:
         day = date.fromisoformat(raw)
     except ValueError:
-        day = scheduling.local_today(cinema)
+        day = today
+    if abs(day - today) > scheduling.MAX_AHEAD:  # far out of any schedule (and of datetime's range)
+        day = today
     return scheduling.week_start(day)
 
 

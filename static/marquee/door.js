@@ -90,9 +90,10 @@
     });
   }
 
-  // A failure of the network, not an answer: fetch threw, or a proxy/server in trouble.
+  // No answer to go by: fetch threw (no network), or the server or a proxy in front of it failed
+  // (5xx). The door then decides on the device, and the server has the last word later.
   function unreachable(answer) {
-    return !answer || answer.status === 0 || answer.status === 502 || answer.status === 503 || answer.status === 504;
+    return !answer || answer.status === 0 || answer.status >= 500;
   }
 
   // --- sound: one high beep to admit, two low ones to refuse (WebAudio, no files) ----------------
@@ -180,8 +181,13 @@
     return [ticket.seat ? "Seat " + ticket.seat : "", ticket.type || ""].filter(Boolean).join(" · ");
   }
 
-  function showAdmitted(ticket, offline) {
-    show("admitted", "Admitted", ticketWords(ticket), offline ? "Offline: kept on this device, sent when the network returns." : "");
+  function showAdmitted(ticket, offline, unlisted) {
+    var detail = "";
+    if (offline) {
+      detail = "Offline: kept on this device, sent when the network returns." +
+        (unlisted ? " (Sold after this device kept its list: the server will confirm.)" : "");
+    }
+    show("admitted", "Admitted", ticketWords(ticket), detail);
   }
 
   function showAlready(at, door, here) {
@@ -206,7 +212,20 @@
   }
 
   // --- checking a code ---------------------------------------------------------------------------
-  function handle(raw, source) {
+  // One scan at a time, in the order they came (camera and typed alike).
+  var chain = Promise.resolve();
+  var pending = 0;
+  function check(raw) {
+    pending += 1;
+    state.busy = true;
+    chain = chain.then(function () { return handle(raw); }).catch(function () {}).then(function () {
+      pending -= 1;
+      state.busy = pending > 0;
+    });
+    return chain;
+  }
+
+  function handle(raw) {
     var parsed = core.parseCode(raw);
     if (parsed.kind === "empty") return Promise.resolve();
     if (!state.screening) {
@@ -217,7 +236,6 @@
       code: parsed.text, screening: state.screening, door: doorName(), nonce: core.nonce(),
       scanned_at: new Date().toISOString(),
     };
-    state.busy = true;
     var attempt = navigator.onLine
       ? api("POST", "", scan).catch(function () { return null; })
       : Promise.resolve(null);
@@ -228,8 +246,6 @@
     }).catch(function (error) {
       showRefused("", String(error && error.message || error));
     }).then(function () {
-      state.busy = false;
-      if (source === "typed") ui.code.value = "";
       keepFocus();
     });
   }
@@ -268,7 +284,7 @@
           code: scan.code, screening: scan.screening, door: scan.door, nonce: scan.nonce,
           scanned_at: decision.at,
         });
-        showAdmitted(decision.ticket, true);
+        showAdmitted(decision.ticket, true, decision.unlisted);
       } else if (decision.outcome === "already") {
         showAlready(decision.at, decision.door, decision.here);
       } else {
@@ -539,10 +555,11 @@
         var raw = code.rawValue;
         if (!raw) return;
         var seen = state.lastSeen[raw];
-        state.lastSeen[raw] = now;
         // Still in the frame (seen in the last few seconds): the same scan, not a new one.
-        if (seen && now - seen < REPEAT_MS) return;
-        if (!state.busy) handle(raw, "camera");
+        if (seen && now - seen < REPEAT_MS) { state.lastSeen[raw] = now; return; }
+        if (state.busy) return; // another scan is being checked: read this one next frame
+        state.lastSeen[raw] = now;
+        check(raw);
       });
     }).catch(function () { /* a frame the reader could not take: the next one */ }).then(again);
   }
@@ -556,11 +573,13 @@
     ui.code.focus({ preventScroll: true });
   }
 
+  // Typed codes are checked one after the other: a hardware scanner may type the next before the
+  // answer to the last one is in. The field is emptied at once for it.
   ui.form.addEventListener("submit", function (event) {
     event.preventDefault();
     var value = ui.code.value;
-    if (!value.trim() || state.busy) return;
-    handle(value, "typed");
+    ui.code.value = "";
+    if (value.trim()) check(value);
   });
 
   // Tapping the answer dismisses it; the code seen last may then be scanned again.

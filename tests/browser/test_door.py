@@ -256,6 +256,16 @@ def test_a_typed_code_is_admitted_and_a_refunded_ticket_refused_with_its_reason(
     assert admissions(ticket) == 1 and admissions(printed) == 1
 
 
+def test_a_hardware_scanner_typing_two_tickets_back_to_back_checks_both(door_phone, door):
+    first, second = door.paid("C2", "C3")
+    page = open_door(door_phone, door)
+    for ticket in (first, second):  # the second typed before the first one's answer is in
+        page.keyboard.insert_text(door.code(ticket))
+        page.keyboard.press("Enter")
+    expect(page.locator(RESULT)).to_contain_text("Seat C3")
+    wait_until(lambda: admissions(first) == 1 and admissions(second) == 1, "both admitted")
+
+
 def test_offline_a_browser_without_ed25519_says_it_cannot_verify(door_phone, door):
     page = door_phone
     (ticket,) = door.paid("C1")

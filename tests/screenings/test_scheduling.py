@@ -122,6 +122,17 @@ def test_a_start_time_the_clocks_repeat_is_its_first_occurrence(film, room):
     assert plan.items[0].starts_at == datetime(2031, 10, 26, 0, 30, tzinfo=UTC)
 
 
+def test_a_new_york_week_when_the_clocks_go_back_keeps_the_wall_clock(film):
+    # Sunday 2 November 2031: New York leaves daylight time at 02:00 (01:00-02:00 happens twice).
+    room = factories.auditorium(factories.cinema(time_zone="America/New_York"), rows=1, per_row=2)
+    plan = pattern(film, room, days=[5, 6], times=["01:30", "20:00"], first=date(2031, 10, 27))
+
+    assert [item.starts_at.strftime("%a %H:%M") for item in plan.items] == [
+        "Sat 05:30", "Sun 00:00", "Sun 05:30", "Mon 01:00"
+    ]  # fmt: skip
+    assert {item.local_start.strftime("%H:%M") for item in plan.items} == {"01:30", "20:00"}
+
+
 def test_a_pattern_without_days_or_times_is_refused(film, room):
     with pytest.raises(errors.SchedulePatternEmpty):
         pattern(film, room, days=[])

@@ -11,6 +11,7 @@ import uuid
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from payments.models import Payment, Refund
+from ticketing import ticket_signing
 from ticketing.audit.models import AuditEntry
 from ticketing.orders.models import Order, Ticket
 
@@ -19,7 +20,6 @@ from .access import narrow
 SEARCH_LIMIT = 50
 # MQ- and six of Crockford's base32: typed with or without the dash, in any case.
 ORDER_CODE = re.compile(r"^(?:MQ-?)?([0-9A-HJKMNP-TV-Z]{6})$", re.IGNORECASE)
-QR_PREFIX = "MQT:"
 
 
 def _orders(user) -> QuerySet[Order]:
@@ -32,7 +32,8 @@ def _orders(user) -> QuerySet[Order]:
 
 def orders_search(*, user, query: str, limit: int = SEARCH_LIMIT) -> list[Order]:
     """Orders of the member's cinemas that match `query`, newest first: an order code (MQ-XXXXXX,
-    the dash and case optional), a ticket's code (as printed, or as the QR reads, `MQT:...`), an
+    the dash and case optional), a ticket's code (as printed, or a scanned QR: a signed `MQ2:` code
+    is believed only once its signature checks out), an
     email (part of one, if it has an @) or a customer's name (part of it). No query: the latest
     orders."""
     query = query.strip()
@@ -43,8 +44,9 @@ def orders_search(*, user, query: str, limit: int = SEARCH_LIMIT) -> list[Order]
     code = ORDER_CODE.match(query)
     if code:
         match |= Q(code=f"MQ-{code.group(1).upper()}")
-    ticket = query.removeprefix(QR_PREFIX)
-    match |= Exists(Ticket.objects.filter(order=OuterRef("pk"), code=ticket))
+    with contextlib.suppress(ticket_signing.CodeInvalid):  # a ticket's code, or its QR's text
+        ticket = ticket_signing.parse(query).code
+        match |= Exists(Ticket.objects.filter(order=OuterRef("pk"), code=ticket))
     if "@" in query:
         match |= Q(customer_email__icontains=query)
     elif len(query) >= 2:

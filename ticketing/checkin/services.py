@@ -238,6 +238,13 @@ def _offline_double(
         )
         body = {"result": ADMITTED, "admitted_at": when.isoformat(), "door": scan.door}
         return Outcome(admission={**body, "ticket": _describe(ticket)}), ticket
+    same_door = (admission.device_id, admission.user_id, admission.door) == (
+        door.device_id,
+        door.user_id,
+        scan.door,
+    )
+    if same_door:  # the device admitted it itself: it knew, and said so at the time
+        return Outcome(error=_already(admission)), ticket
     CheckInConflict.objects.create(
         ticket_id=ticket.id,
         screening_id=ticket.screening_id,

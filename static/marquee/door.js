@@ -643,6 +643,26 @@
   window.addEventListener("online", function () { state.online = true; showBanner(); refresh(); sync(); });
   window.addEventListener("offline", function () { setOnline(false); });
 
+  // Signing out on a shared phone: the kept copy of this page (with the member's screenings)
+  // goes; scans still waiting are said first, as they are sent only from this device.
+  var signOut = document.querySelector(".staff-signout");
+  if (signOut) {
+    signOut.addEventListener("submit", function (event) {
+      var waiting = core.store.queue().length;
+      if (waiting && !window.confirm(waiting + (waiting === 1 ? " scan made offline is" : " scans made offline are") +
+          " still waiting to be sent. They stay on this phone and are sent when someone opens the door page again. Sign out?")) {
+        event.preventDefault();
+        return;
+      }
+      if (!window.caches || signOut.dataset.cleared) return;
+      event.preventDefault();
+      window.caches.delete("marquee-door-v1").catch(function () {}).then(function () {
+        signOut.dataset.cleared = "1";
+        signOut.submit();
+      });
+    });
+  }
+
   if ("serviceWorker" in navigator && config.service_worker) {
     navigator.serviceWorker.register(config.service_worker, { scope: "/staff/door/" }).catch(function () {});
   }

@@ -429,3 +429,13 @@ def test_the_door_page_reloads_without_the_network(door_phone, door):
     expect(page.locator("#door-banner")).to_have_text("Offline: 1 scan waiting")
     page.context.set_offline(False)
     wait_until(lambda: admissions(ticket) == 1, "the offline scan reached the server")
+
+
+def test_signing_out_at_the_door_drops_the_kept_page(door_phone, door):
+    page = open_door(door_phone, door)
+    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller")
+    page.reload()
+    page.wait_for_function("caches.has('marquee-door-v1')")
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(re.compile(r"^(?!.*/staff/door/$)"))
+    assert page.evaluate("caches.has('marquee-door-v1')") is False

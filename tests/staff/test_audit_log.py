@@ -201,3 +201,43 @@ def test_a_surcharge_change_is_audited(mine):
     logged = AuditEntry.objects.get()
     assert logged.changes == {"amount": ["3.00 EUR", "4.50 EUR"]}
     assert logged.actor == "system" and "Premium seat surcharge" in logged.summary
+
+
+def _form_data(response) -> dict:
+    """The admin change form's fields as the browser would send them back, untouched."""
+    data = {}
+    forms = [response.context["adminform"].form]
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        management = formset.management_form
+        for name in management.fields:
+            data[management.add_prefix(name)] = management[name].value()
+        forms.extend(formset.forms)
+    for form in forms:
+        for name in form.fields:
+            value = form[name].value()
+            if value is None or value is False:
+                continue
+            data[form.add_prefix(name)] = "on" if value is True else value
+    return data
+
+
+def test_prices_changed_in_the_cinemas_inlines_are_audited(client, mine, django_user_model):
+    boss = django_user_model.objects.create_superuser("boss", password="pw-for-tests-only")
+    signed_in(client, boss)
+    url = f"/admin/screenings/cinema/{mine.pk}/change/"
+    data = _form_data(client.get(url))
+    adult = next(k for k, v in data.items() if k.endswith("-code") and v == "adult")
+    data[adult.replace("-code", "-price")] = "1300"
+    premium = next(k for k, v in data.items() if k.endswith("-seat_type") and v == "premium")
+    data[premium.replace("-seat_type", "-amount")] = "450"
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302, response.context["errors"] if response.context else ""
+    changes = dict(AuditEntry.objects.values_list("object_type", "changes"))
+    assert changes == {
+        "screenings.tickettype": {"price": ["12.00 EUR", "13.00 EUR"]},
+        "screenings.seattypesurcharge": {"amount": ["3.00 EUR", "4.50 EUR"]},
+    }
+    assert set(AuditEntry.objects.values_list("actor_name", flat=True)) == {"boss"}

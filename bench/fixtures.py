@@ -13,13 +13,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", ""}
 # The benchmark runs with DJANGO_DEBUG off, so it says on purpose what it is instead of being
-# refused as an unsafe production site (ticketing/security.py): a key of its own, the sandbox
+# refused as an unsafe production site (ticketing/security.py): keys of its own, the sandbox
 # opted in, plain HTTP on loopback.
 PRODUCTION_SHAPE_ENV = {
     "DJANGO_SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
     "MARQUEE_SANDBOX_IN_PRODUCTION": "1",
     "MARQUEE_SANDBOX_WEBHOOK_SECRET": "bench-only-sandbox-webhook-secret",
     "MARQUEE_HTTPS": "0",
+    # base64url of 32 bytes: a published, bench-only key that signs tickets' QR codes
+    "MARQUEE_TICKET_SIGNING_KEYS": "bench:YmVuY2gtb25seS10aWNrZXQtc2lnbmluZy1rZXktMzI",
 }
 
 

@@ -16,7 +16,6 @@ from django.contrib import messages
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ticketing import errors
@@ -211,7 +210,6 @@ def _page(
         "error": error,
         "copy_error": copy_error,
         "time_zone": cinema.time_zone,
-        "now_local": timezone.localtime(timezone.now(), cinema.tz),
     }
     return render(request, "staff/schedule.html", context, status=status)
 
@@ -242,7 +240,7 @@ def plan(request):
             monday,
             plan_form=form,
             status=400,
-            error="Check the fields marked below.",
+            error="Some fields need fixing: see the message beside each.",
         )
     data = form.cleaned_data
     try:
@@ -341,7 +339,7 @@ def move(request, pk: int):
                     _week_url(cinema, scheduling.week_start(new_local.date()))
                 )
         else:
-            error, status = "Check the fields marked below.", 400
+            error, status = "Some fields need fixing: see the message beside each.", 400
     else:
         form = MoveForm(
             auditoriums=rooms,

@@ -132,3 +132,12 @@ def test_a_scanner_device_opens_a_door_shell_holding_no_data(client, cinema):
     assert config["device"] is True and config["screenings"] == [] and config["user"] == ""
     assert "'wasm-unsafe-eval'" in response["Content-Security-Policy"]
     assert b"Use a scanner key" in response.content
+
+
+def test_a_late_show_after_midnight_is_at_the_door_once_its_doors_open(cinema):
+    room = factories.auditorium(cinema)
+    user = staff_user(roles.BOX_OFFICE, cinema)
+    late = factories.screening(room, starts_in=at(cinema, 24, 15) - timezone.now())
+    before_midnight = at(cinema, 23, 30)
+    assert [s.pk for s in todays_screenings(user, now=before_midnight)] == [late.pk]
+    assert todays_screenings(user, now=at(cinema, 20)) == []

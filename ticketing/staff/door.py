@@ -46,13 +46,22 @@ SERVICE_WORKER = Path(settings.BASE_DIR) / "static" / "marquee" / "door-sw.js"
 
 
 def todays_screenings(user, *, now=None):
-    """Today's scheduled screenings at the member's cinemas, each cinema's "today" by its clock."""
+    """Today's scheduled screenings at the member's cinemas, each cinema's "today" by its clock,
+    with any whose doors are open now on another day (a late show after midnight, checked in
+    before it; one that began just before midnight, for those arriving late)."""
     now = now or timezone.now()
     cinemas = sorted(cinemas_for(user), key=lambda c: timezone.localdate(now, c.tz))
+    opens = getattr(settings, "MARQUEE_CHECKIN", {}).get("DOORS_OPEN_MINUTES", 60)
     window = Q(pk__in=[])
     for day, group in groupby(cinemas, key=lambda c: timezone.localdate(now, c.tz)):
-        on_day = screenings_on_local_day(screenings_scheduled(), day=day, cinemas=list(group))
+        group = list(group)
+        on_day = screenings_on_local_day(screenings_scheduled(), day=day, cinemas=group)
         window |= Q(pk__in=on_day.values("pk"))
+        window |= Q(
+            auditorium__cinema__in=[c.pk for c in group],
+            starts_at__gt=now - LATE_ARRIVALS,
+            starts_at__lte=now + timedelta(minutes=opens),
+        )
     return list(screenings_scheduled().filter(window).order_by("starts_at", "pk"))
 
 

@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from ticketing import errors
 from ticketing.admin_mixins import ReadOnlyAdmin
 from ticketing.money import format_money
+from ticketing.staff.admin_scope import CinemaScopedAdmin
 
 from .models import Payment, ProviderEvent, Refund, RefundStatus
 
@@ -39,7 +40,8 @@ class RefundInline(admin.TabularInline):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdmin):
+class PaymentAdmin(CinemaScopedAdmin, ReadOnlyAdmin):
+    cinema_path = "order__screening__auditorium__cinema_id"
     list_display = [
         "order",
         "provider",
@@ -81,7 +83,8 @@ class NeedsAttention(admin.SimpleListFilter):
 
 
 @admin.register(Refund)
-class RefundAdmin(ReadOnlyAdmin):
+class RefundAdmin(CinemaScopedAdmin, ReadOnlyAdmin):
+    cinema_path = "payment__order__screening__auditorium__cinema_id"
     list_display = ["order_code", "payment", *REFUND_COLUMNS, "created_at"]
     list_filter = [NeedsAttention, "status"]
     list_select_related = ["payment__order", "retry_of"]

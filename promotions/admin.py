@@ -26,6 +26,7 @@ from ticketing import errors
 from ticketing.admin_mixins import ReadOnlyAdmin
 from ticketing.money import format_money
 from ticketing.partners.models import Partner, PartnerKind
+from ticketing.staff.admin_scope import CinemaScopedAdmin
 
 from . import campaigns, codes, exports
 from .models import Campaign, PromoCode, Redemption
@@ -465,8 +466,10 @@ class ReleasedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Redemption)
-class RedemptionAdmin(ReadOnlyAdmin):
+class RedemptionAdmin(CinemaScopedAdmin, ReadOnlyAdmin):
     """What each order took off, and who funds it: the record settlement reads."""
+
+    cinema_path = "order__screening__auditorium__cinema_id"
 
     list_display = [
         "code",

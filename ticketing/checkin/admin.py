@@ -8,18 +8,9 @@ from __future__ import annotations
 from django.contrib import admin
 
 from ticketing.admin_mixins import ReadOnlyAdmin
-from ticketing.staff import access
+from ticketing.staff.admin_scope import CinemaScopedAdmin
 
 from .models import CheckIn, CheckInConflict, Scan
-
-
-class CinemaScopedAdmin:
-    """The member's cinemas' records only (another cinema's is "not found")."""
-
-    cinema_path = ""
-
-    def get_queryset(self, request):
-        return access.narrow(super().get_queryset(request), request.user, self.cinema_path)
 
 
 @admin.register(CheckInConflict)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from ticketing import errors
 from ticketing.admin_mixins import ReadOnlyAdmin
 from ticketing.screenings.models import Seat
+from ticketing.staff.admin_scope import CinemaScopedAdmin
 
 from .allocations import allocation_create
 from .models import Allocation, Hold, SeatClaim
@@ -58,7 +59,8 @@ class ClaimStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(Hold)
-class HoldAdmin(ReadOnlyAdmin):
+class HoldAdmin(CinemaScopedAdmin, ReadOnlyAdmin):
+    cinema_path = "screening__auditorium__cinema_id"
     list_display = [
         "id",
         "screening",
@@ -111,7 +113,8 @@ class HoldAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SeatClaim)
-class SeatClaimAdmin(ReadOnlyAdmin):
+class SeatClaimAdmin(CinemaScopedAdmin, ReadOnlyAdmin):
+    cinema_path = "screening__auditorium__cinema_id"
     list_display = ["seat", "screening", "state", "hold_id", "order", "expires_at", "created_at"]
     list_filter = [ClaimStateFilter, "screening__auditorium__cinema"]
     list_select_related = ["seat", "screening__film", "screening__auditorium__cinema", "order"]
@@ -161,9 +164,11 @@ class AllocationForm(forms.ModelForm):
 
 
 @admin.register(Allocation)
-class AllocationAdmin(admin.ModelAdmin):
+class AllocationAdmin(CinemaScopedAdmin, admin.ModelAdmin):
     """Seats set aside for partners. Made through `allocations.allocation_create`; never edited
     afterwards (its seats are claims: a new allocation, or its release time, decides)."""
+
+    cinema_path = "screening__auditorium__cinema_id"
 
     form = AllocationForm
     list_display = ["screening", "partner", "seat_count", "release_at", "released_notified_at"]

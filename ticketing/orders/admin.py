@@ -13,6 +13,7 @@ from payments.admin import may_refund
 from ticketing import errors
 from ticketing.admin_mixins import ReadOnlyAdmin
 from ticketing.money import format_money
+from ticketing.staff.admin_scope import CinemaScopedAdmin
 
 from .models import Order, OrderStatus, OrderStatusChange, Ticket
 from .services import order_cancel
@@ -50,7 +51,8 @@ class OrderStatusChangeInline(ReadOnlyInline):
 
 
 @admin.register(Order)
-class OrderAdmin(ReadOnlyAdmin):
+class OrderAdmin(CinemaScopedAdmin, ReadOnlyAdmin):
+    cinema_path = "screening__auditorium__cinema_id"
     list_display = [
         "code",
         "status",
@@ -154,8 +156,10 @@ class OrderAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Ticket)
-class TicketAdmin(ReadOnlyAdmin):
+class TicketAdmin(CinemaScopedAdmin, ReadOnlyAdmin):
     """Single tickets, for refunding one seat of an order and checking what was sold."""
+
+    cinema_path = "order__screening__auditorium__cinema_id"
 
     list_display = [
         "order",

@@ -23,6 +23,8 @@ from ticketing.flows import layouts as layout_flows
 from ticketing.flows import screenings as screening_flows
 from ticketing.money import format_money
 from ticketing.orders import services as orders
+from ticketing.staff import access
+from ticketing.staff.admin_scope import CinemaScopedAdmin, ScopedChoices
 
 from . import layouts, services
 from .models import (
@@ -49,7 +51,9 @@ class AuditoriumChoices(admin.RelatedFieldListFilter):
     """The auditorium filter, with its cinema fetched in the same query (its name is shown)."""
 
     def field_choices(self, field, request, model_admin):
-        return [(room.pk, str(room)) for room in Auditorium.objects.select_related("cinema")]
+        rooms = Auditorium.objects.select_related("cinema")
+        rooms = access.narrow(rooms, request.user, "cinema_id")
+        return [(room.pk, str(room)) for room in rooms]
 
 
 # ---- cinemas -------------------------------------------------------------------------------
@@ -71,19 +75,19 @@ class CinemaForm(forms.ModelForm):
         ]
 
 
-class TicketTypeInline(admin.TabularInline):
+class TicketTypeInline(ScopedChoices, admin.TabularInline):
     model = TicketType
     extra = 0
     fields = ["code", "name", "price", "sort_order", "is_active"]
 
 
-class SeatTypeSurchargeInline(admin.TabularInline):
+class SeatTypeSurchargeInline(ScopedChoices, admin.TabularInline):
     model = SeatTypeSurcharge
     extra = 0
     fields = ["seat_type", "amount"]
 
 
-class AuditoriumInline(admin.TabularInline):
+class AuditoriumInline(ScopedChoices, admin.TabularInline):
     model = Auditorium
     extra = 0
     fields = ["name", "seat_count"]
@@ -100,7 +104,8 @@ class AuditoriumInline(admin.TabularInline):
 
 
 @admin.register(Cinema)
-class CinemaAdmin(admin.ModelAdmin):
+class CinemaAdmin(CinemaScopedAdmin, admin.ModelAdmin):
+    cinema_path = "pk"
     form = CinemaForm
     list_display = ["name", "city", "time_zone", "currency", "hold_minutes", "fee", "rooms"]
     list_filter = ["currency", "time_zone"]
@@ -196,7 +201,8 @@ class AuditoriumForm(forms.ModelForm):
 
 
 @admin.register(Auditorium)
-class AuditoriumAdmin(admin.ModelAdmin):
+class AuditoriumAdmin(CinemaScopedAdmin, admin.ModelAdmin):
+    cinema_path = "cinema_id"
     form = AuditoriumForm
     list_display = ["name", "cinema", "seat_count", "seat_list"]
     list_filter = ["cinema"]
@@ -269,8 +275,10 @@ class AuditoriumAdmin(admin.ModelAdmin):
 
 
 @admin.register(Seat)
-class SeatAdmin(admin.ModelAdmin):
+class SeatAdmin(CinemaScopedAdmin, admin.ModelAdmin):
     """Seats are made by the auditorium's layout text; here staff look, block and unblock."""
+
+    cinema_path = "auditorium__cinema_id"
 
     list_display = [
         "label",
@@ -412,8 +420,9 @@ class ScreeningForm(forms.ModelForm):
             paid = orders.paid_count(screening_id=self.instance.pk)
             self.add_error(
                 "status",
-                f"{paid} paid order(s): cancelling would leave their buyers with tickets and no "
-                "refund. Refund them first (Orders, action 'Refund selected orders').",
+                f"{paid} paid order(s): cancel this screening on the staff page "
+                f"/staff/cancellations/new/{self.instance.pk}/, which refunds every buyer once "
+                "and emails each (with a reason, a confirmation and its progress to watch).",
             )
 
     @property
@@ -427,7 +436,7 @@ class ScreeningForm(forms.ModelForm):
         )
 
 
-class ScreeningPriceInline(admin.TabularInline):
+class ScreeningPriceInline(ScopedChoices, admin.TabularInline):
     model = ScreeningPrice
     extra = 0
     fields = ["ticket_type", "price"]
@@ -445,7 +454,8 @@ class ScreeningPriceInline(admin.TabularInline):
 
 
 @admin.register(Screening)
-class ScreeningAdmin(admin.ModelAdmin):
+class ScreeningAdmin(CinemaScopedAdmin, admin.ModelAdmin):
+    cinema_path = "auditorium__cinema_id"
     form = ScreeningForm
     list_display = [
         "film",
@@ -530,7 +540,8 @@ class ScreeningAdmin(admin.ModelAdmin):
 
 # ---- prices --------------------------------------------------------------------------------
 @admin.register(TicketType)
-class TicketTypeAdmin(admin.ModelAdmin):
+class TicketTypeAdmin(CinemaScopedAdmin, admin.ModelAdmin):
+    cinema_path = "cinema_id"
     list_display = ["name", "code", "cinema", "list_price", "sort_order", "is_active"]
     list_filter = ["cinema", "is_active"]
     list_select_related = ["cinema"]

@@ -322,3 +322,19 @@ def test_every_admin_of_a_cinema_bound_table_is_scoped():
         elif (model_admin.cinema_path or CINEMA_PATHS[label]) != CINEMA_PATHS[label]:
             unscoped.append(f"{label} (its cinema_path differs)")
     assert unscoped == []
+
+
+def test_a_save_into_another_cinema_is_refused_even_past_the_forms_choices(rf, world):
+    """The choices refuse first; the save refuses whatever a form let through."""
+    from django.contrib import admin
+    from django.core.exceptions import PermissionDenied
+
+    request = rf.post("/admin/screenings/screening/add/")
+    request.user = staff_user(roles.MANAGER, world["mine"])
+
+    class LaxForm:
+        def save(self, commit=True):
+            return Screening(auditorium=world["other"].auditoriums.get(), film=factories.film())
+
+    with pytest.raises(PermissionDenied):
+        admin.site._registry[Screening].save_form(request, LaxForm(), change=False)

@@ -70,7 +70,13 @@
     return field ? field.value : "";
   }
 
-  function api(method, path, body) {
+  // A scan waits this long for the server, then is decided on the device (a lobby wifi that is
+  // connected but reaches nothing never answers): shorter once the server is known unreachable.
+  // A scan the server did get is not counted twice: its nonce goes with it into the queue.
+  var SCAN_TIMEOUT_MS = 5000;
+  var SCAN_TIMEOUT_OFFLINE_MS = 2000;
+
+  function api(method, path, body, timeoutMs) {
     var headers = { Accept: "application/json" };
     var key = core.store.scannerKey();
     if (key) headers.Authorization = "Bearer " + key;
@@ -78,10 +84,14 @@
       headers["Content-Type"] = "application/json";
       headers["X-CSRFToken"] = csrfToken();
     }
+    var abort = window.AbortController && timeoutMs ? new AbortController() : null;
+    var timer = abort ? window.setTimeout(function () { abort.abort(); }, timeoutMs) : null;
     return fetch(config.api + path, {
       method: method, headers: headers, credentials: "same-origin", cache: "no-store",
       body: body === undefined ? undefined : JSON.stringify(body),
+      signal: abort ? abort.signal : undefined,
     }).then(function (response) {
+      window.clearTimeout(timer);
       return response.text().then(function (text) {
         var data = null;
         try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
@@ -237,7 +247,7 @@
       scanned_at: new Date().toISOString(),
     };
     var attempt = navigator.onLine
-      ? api("POST", "", scan).catch(function () { return null; })
+      ? api("POST", "", scan, state.online ? SCAN_TIMEOUT_MS : SCAN_TIMEOUT_OFFLINE_MS).catch(function () { return null; })
       : Promise.resolve(null);
     return attempt.then(function (answer) {
       if (unreachable(answer)) return offline(parsed, scan);
@@ -320,7 +330,7 @@
     var queue = core.store.queue();
     if (!queue.length || !navigator.onLine) return Promise.resolve();
     if (syncing) return syncing;
-    syncing = api("POST", "sync/", { scans: queue }).catch(function () { return null; }).then(function (answer) {
+    syncing = api("POST", "sync/", { scans: queue }, 30000).catch(function () { return null; }).then(function (answer) {
       if (unreachable(answer)) { setOnline(false); return; }
       setOnline(true);
       if (answer.status !== 200 || !answer.data || !answer.data.results) {
@@ -374,11 +384,11 @@
 
   function refresh() {
     var id = state.screening;
-    var keys = api("GET", "keys/").then(function (answer) {
+    var keys = api("GET", "keys/", undefined, 15000).then(function (answer) {
       if (answer.status === 200 && answer.data && answer.data.keys) core.store.setKeys(answer.data);
       return answer;
     });
-    var list = id ? api("GET", "screenings/" + id + "/tickets/").then(function (answer) {
+    var list = id ? api("GET", "screenings/" + id + "/tickets/", undefined, 15000).then(function (answer) {
       if (answer.status === 200 && answer.data && answer.data.tickets) core.store.setList(id, answer.data);
       return answer;
     }) : Promise.resolve(null);
@@ -453,7 +463,7 @@
     var kept = core.store.screenings();
     if (kept && kept.day === today()) setScreenings(kept.results);
     if (!navigator.onLine) return Promise.resolve();
-    return api("GET", "screenings/").then(function (answer) {
+    return api("GET", "screenings/", undefined, 15000).then(function (answer) {
       if (answer.status === 200 && answer.data && answer.data.results) {
         core.store.setScreenings({ day: today(), results: answer.data.results });
         setScreenings(answer.data.results);

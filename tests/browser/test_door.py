@@ -439,3 +439,27 @@ def test_signing_out_at_the_door_drops_the_kept_page(door_phone, door):
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(re.compile(r"^(?!.*/staff/door/$)"))
     assert page.evaluate("caches.has('marquee-door-v1')") is False
+
+
+def test_a_wifi_that_reaches_nothing_is_offline_after_a_few_seconds(door_phone, door):
+    """Connected to the lobby's wifi, which no longer reaches the server: the browser thinks it
+    is online, the check-in never answers. The door decides on the device after 5 s, and sends
+    the scan once the server answers again."""
+    (ticket,) = door.paid("E1")
+    page = open_door(door_phone, door)
+    unanswered = []
+
+    def hold(route):  # held, never answered
+        unanswered.append(route)
+
+    page.route("**/api/v1/checkins/", hold)
+    check(page, door.code(ticket))
+    result = page.locator(RESULT)
+    expect(result).to_have_attribute("data-kind", "admitted", timeout=10_000)
+    expect(result).to_contain_text("Offline")
+    expect(page.locator("#door-banner")).to_have_text("Offline: 1 scan waiting")
+    assert unanswered and admissions(ticket) == 0
+
+    page.unroute("**/api/v1/checkins/", hold)
+    expect(page.locator("#door-banner")).to_be_hidden(timeout=30_000)  # sent on the next try
+    assert admissions(ticket) == 1

@@ -158,6 +158,8 @@
     old_code: ["Cannot check offline", "This is an old ticket code: it can only be checked with the network."],
     cannot_verify: ["Cannot verify offline", "This device cannot check the signature without the network."],
     not_signed_in: ["Not signed in", "Sign in again (or set a scanner key) to check tickets."],
+    key_refused: ["Scanner key refused", "This device's scanner key is not valid any more: ask a manager for a new one."],
+    throttled: ["Too many scans", "This device sent too many scans at once: wait a few seconds and scan again."],
     no_screening: ["No screening chosen", "Choose the screening at this door first."],
     nonce_reused: ["Cannot check in", "This scan was sent twice with different codes: scan the ticket again."],
   };
@@ -273,8 +275,8 @@
       showAlready(details.admitted_at, details.door, false);
       return;
     }
-    if (answer.status === 401 || answer.status === 403) {
-      showRefused(answer.status === 401 ? "not_signed_in" : "", error.message);
+    if (error.code === "unauthenticated") {
+      showRefused(core.store.scannerKey() ? "key_refused" : "not_signed_in");
       return;
     }
     var ticket = parsed.kind === "signed" ? listed(scan.screening, parsed.ticket) : null;
@@ -292,7 +294,7 @@
       if (decision.outcome === "admitted") {
         core.store.enqueue({
           code: scan.code, screening: scan.screening, door: scan.door, nonce: scan.nonce,
-          scanned_at: decision.at,
+          scanned_at: scan.scanned_at,
         });
         showAdmitted(decision.ticket, true, decision.unlisted);
       } else if (decision.outcome === "already") {

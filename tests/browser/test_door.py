@@ -28,6 +28,7 @@ from ticketing.checkin.models import CheckIn
 from ticketing.checkin.services import scanner_create
 from ticketing.orders.models import Ticket
 from ticketing.orders.services import order_mark_paid, order_mark_refunded
+from ticketing.partners.services import api_key_revoke
 from ticketing.staff import roles
 
 from .fake_camera import blank_video, qr_video
@@ -411,6 +412,15 @@ def test_a_scanner_phone_checks_tickets_in_with_its_key_alone(phone_page, door):
     page.reload()  # the key stays on the device
     expect(page.get_by_text(re.compile(r"checks tickets with a scanner key"))).to_be_attached()
     expect(page.get_by_label("Screening")).to_have_value(str(door.screening.pk))
+    assert_accessible(page, "door page of a scanner phone")
+
+    # The phone is lost: a manager revokes its key, and it is refused at once.
+    api_key_revoke(key=key)
+    (another,) = door.paid("A9")
+    page.get_by_label("Ticket code").focus()
+    check(page, door.code(another))
+    expect(page.locator(RESULT)).to_contain_text("Scanner key refused")
+    assert admissions(another) == 0
 
 
 def test_the_door_page_reloads_without_the_network(door_phone, door):

@@ -258,6 +258,8 @@ MARQUEE = {
 # refuses to start with it off (ticketing/security.py).
 MARQUEE_STAFF_OTP = env_bool("MARQUEE_STAFF_OTP", True)
 OTP_TOTP_ISSUER = env_str("MARQUEE_OTP_ISSUER", "Marquee")
+# Nobody reads a member's authenticator key or backup codes back from the admin.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # --- Door check-in (ticketing/checkin; docs/operations.md "Ticket signing keys") --------------
 # Ed25519 keys signing tickets' QR codes, `kid:<base64url of 32 bytes>` comma separated: the

@@ -338,3 +338,30 @@ def test_a_save_into_another_cinema_is_refused_even_past_the_forms_choices(rf, w
 
     with pytest.raises(PermissionDenied):
         admin.site._registry[Screening].save_form(request, LaxForm(), change=False)
+
+
+# ---- a lost phone ---------------------------------------------------------------------------
+def test_a_manager_removes_a_colleagues_lost_phone_and_sees_no_one_elses(client, world):
+    from django.contrib.auth import get_user_model
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.staff.support import totp_device
+
+    manager = staff_user(roles.MANAGER, world["mine"])
+    colleague = totp_device(staff_user(roles.BOX_OFFICE, world["mine"]))
+    elsewhere = totp_device(staff_user(roles.BOX_OFFICE, world["other"]))
+    both = totp_device(staff_user(roles.BOX_OFFICE, world["mine"], world["other"]))
+    boss = totp_device(get_user_model().objects.create_superuser("boss", "b@example.com", "pw"))
+    signed_in(client, manager)
+
+    assert listed(client, TOTPDevice) == {colleague.pk, TOTPDevice.objects.get(user=manager).pk}
+    for device in (elsewhere, both, boss):
+        assert client.get(admin_url(TOTPDevice, f"{device.pk}/change/"))["Location"] == "/admin/"
+    page = client.get(admin_url(TOTPDevice, f"{colleague.pk}/change/")).content.decode()
+    assert colleague.key not in page  # nobody reads a key back
+
+    response = client.post(admin_url(TOTPDevice, f"{colleague.pk}/delete/"), {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not TOTPDevice.objects.filter(pk=colleague.pk).exists()
+    assert AuditEntry.objects.filter(action="staff.device_removed", actor_name=manager.username)

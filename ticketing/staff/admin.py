@@ -1,4 +1,5 @@
-"""Users in the admin, with where they work: their cinemas (or every cinema) beside their role.
+"""Users in the admin, with where they work: their cinemas (or every cinema) beside their role;
+and their second factors, which a manager removes when a phone is lost.
 
 The role is the user's group (roles.py); the cinemas are their `StaffProfile`, written through
 `services.staff_cinemas_set` (audited), never by the form itself. Someone who works for some
@@ -13,10 +14,14 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm
+from django_otp.plugins.otp_static.admin import StaticDeviceAdmin
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ticketing.screenings.models import Cinema
 
-from . import access, roles
+from . import access, devices, roles
 from .services import staff_cinemas_set
 
 User = get_user_model()
@@ -108,3 +113,48 @@ class StaffUserAdmin(UserAdmin):
 
 admin.site.unregister(User)
 admin.site.register(User, StaffUserAdmin)
+
+
+class ColleaguesDevices:
+    """Authenticators and backup codes, for removing a lost phone's. A member who works for some
+    cinemas only sees the devices of colleagues who work within those cinemas (never a
+    superuser's or head office's). Keys are never shown (OTP_ADMIN_HIDE_SENSITIVE_DATA)."""
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        mine = access.cinema_ids_for(request.user)
+        if mine is access.ALL:
+            return queryset
+        return (
+            queryset.exclude(user__is_superuser=True)
+            .exclude(user__staff_profile__all_cinemas=True)
+            .filter(user__staff_profile__cinemas__in=mine)
+            .exclude(user__staff_profile__cinemas__in=Cinema.objects.exclude(pk__in=mine))
+            .distinct()
+        )
+
+    def has_add_permission(self, request):
+        return False  # a phone is set up by its owner, at sign-in
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        devices.device_delete(device=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for device in queryset:
+            devices.device_delete(device=device, by=request.user)
+
+
+class StaffTOTPDeviceAdmin(ColleaguesDevices, TOTPDeviceAdmin):
+    pass
+
+
+class StaffStaticDeviceAdmin(ColleaguesDevices, StaticDeviceAdmin):
+    pass
+
+
+for _model, _admin in ((TOTPDevice, StaffTOTPDeviceAdmin), (StaticDevice, StaffStaticDeviceAdmin)):
+    admin.site.unregister(_model)
+    admin.site.register(_model, _admin)

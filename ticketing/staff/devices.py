@@ -85,3 +85,19 @@ def backup_codes_left(device) -> int | None:
     if isinstance(device, StaticDevice):
         return device.token_set.count()
     return None
+
+
+@transaction.atomic
+def device_delete(*, device, by) -> None:
+    """Remove a member's authenticator or backup codes (a lost phone): at their next sign-in
+    they set up a new phone. Audited."""
+    user = device.user
+    kind = "authenticator" if isinstance(device, TOTPDevice) else "backup codes"
+    type(device).objects.filter(pk=device.pk).delete()
+    audit_record(
+        action="staff.device_removed",
+        summary=f"{kind.capitalize()} of {user.get_username()} removed",
+        user=by,
+        object_type=device._meta.label_lower,
+        object_id=device.pk,
+    )

@@ -50,6 +50,11 @@ _MANAGER = [
     "payments.view_payment",
     "payments.view_refund",
     "audit.view_auditentry",
+    # A lost phone: remove a colleague's authenticator and backup codes (staff/admin.py).
+    "otp_totp.view_totpdevice",
+    "otp_totp.delete_totpdevice",
+    "otp_static.view_staticdevice",
+    "otp_static.delete_staticdevice",
 ]
 _PARTNER_MANAGER = [
     "staff.manage_partners",

@@ -242,6 +242,8 @@ MARQUEE = {
     "SEAT_MAP_CACHE_SECONDS": env_int("MARQUEE_SEAT_MAP_CACHE_SECONDS", 1),
     # How often the storefront's seat map asks for fresh statuses (milliseconds).
     "SEAT_MAP_POLL_MS": env_int("MARQUEE_SEAT_MAP_POLL_MS", 3000),
+    # While the statuses are pushed (MARQUEE_PUSH_URL), a slower poll as well, to be safe.
+    "SEAT_MAP_PUSHED_POLL_MS": env_int("MARQUEE_SEAT_MAP_PUSHED_POLL_MS", 30000),
     # The storefront marks a showtime "almost full" at this share of its seats taken.
     "ALMOST_FULL_RATIO": 0.8,
     # A retry with the same Idempotency-Key is answered from the record for this long.
@@ -252,6 +254,11 @@ MARQUEE = {
         env_str("MARQUEE_NUM_PROXIES", "0"), behind_tls_proxy=BEHIND_TLS_PROXY
     ),
 }
+
+# Where seat maps listen for pushed statuses (ticketing/storefront/live.py: the push server,
+# `make push`, that a proxy sends /live/ to; an absolute URL for one on another origin). Empty:
+# the maps poll, as they do with no Redis (`make run`).
+MARQUEE_PUSH_URL = env_str("MARQUEE_PUSH_URL", "/live/" if REDIS_URL else "")
 
 # --- Staff pages (ticketing/staff; docs/staff.md) ---------------------------------------------
 # Staff sign in with a password and a TOTP code. Off only for local development: production
@@ -322,8 +329,8 @@ REST_FRAMEWORK = {
         # failed ones per client address and per username.
         "admin_login": env_str("MARQUEE_THROTTLE_ADMIN_LOGIN", "10/min"),
         "admin_login_failed": env_str("MARQUEE_THROTTLE_ADMIN_LOGIN_FAILED", "10/hour"),
-        # /staff/login/code/ (ticketing/staff/login.py): wrong codes per staff member.
-        "staff_otp_failed": env_str("MARQUEE_THROTTLE_STAFF_OTP_FAILED", "5/hour"),
+        # /staff/login/code/ (ticketing/staff/login.py): codes typed per staff member.
+        "staff_otp": env_str("MARQUEE_THROTTLE_STAFF_OTP", "10/hour"),
     },
     # DRF's own reading of X-Forwarded-For, kept in step; ours is ticketing/client_ip.py.
     "NUM_PROXIES": MARQUEE["TRUSTED_PROXIES"],
@@ -386,6 +393,15 @@ _CSP = {
         # data: for the images Swagger UI's stylesheet carries; posters on another host need
         # theirs listed.
         "img-src": [SELF, "data:", *env_list("MARQUEE_CSP_IMAGE_HOSTS", [])],
+        # The seat maps' push (EventSource) and polls; a push server on another origin too.
+        "connect-src": [
+            SELF,
+            *(
+                ["{0.scheme}://{0.netloc}".format(urlsplit(MARQUEE_PUSH_URL))]
+                if urlsplit(MARQUEE_PUSH_URL).netloc
+                else []
+            ),
+        ],
         "object-src": [NONE],
         "base-uri": [SELF],
         "frame-ancestors": [NONE],

@@ -14,6 +14,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests import factories
+from tests.concurrency import run_concurrently
 from tests.staff.codes import code_of, wrong_code
 from tests.staff.support import signed_in, staff_user, totp_device
 from ticketing.audit.models import AuditEntry
@@ -132,8 +133,8 @@ def test_signing_out_is_a_post_and_ends_the_session(client, member):
 
 
 # ---- wrong codes ----------------------------------------------------------------------------
-def test_wrong_codes_are_throttled_per_member_whatever_the_address(member, rate, settings):
-    rate(staff_otp_failed="3/hour")
+def test_codes_are_throttled_per_member_whatever_the_address(member, rate, settings):
+    rate(staff_otp="3/hour")
     settings.OTP_TOTP_THROTTLE_FACTOR = 0  # django-otp's own backoff is tested by django-otp
     device = totp_device(member)
     guesser = Client(REMOTE_ADDR="198.51.100.7")
@@ -152,8 +153,26 @@ def test_wrong_codes_are_throttled_per_member_whatever_the_address(member, rate,
     assert not signed_in_with_both(elsewhere)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_guesses_sent_all_at_once_are_held_to_the_rate(rate):
+    rate(staff_otp="3/hour")
+    member = staff_user(roles.MANAGER, factories.cinema())
+    device = totp_device(member)
+    guessers = [Client(REMOTE_ADDR=f"198.51.100.{n}") for n in range(12)]
+    for guesser in guessers:
+        password_step(guesser, member)
+    guess = wrong_code(device)
+
+    outcomes = run_concurrently(
+        [lambda g=g: g.post("/staff/login/code/", {"code": guess}).status_code for g in guessers]
+    )
+
+    answers = sorted(o.result for o in outcomes)
+    assert answers == [200] * 3 + [429] * 9, [o.error for o in outcomes if o.error]
+
+
 def test_another_members_codes_are_not_held_up(member, rate):
-    rate(staff_otp_failed="1/hour")
+    rate(staff_otp="1/hour")
     device = totp_device(member)
     guesser = Client()
     password_step(guesser, member)

@@ -5,8 +5,9 @@
    right password does not sign anyone in yet: the session remembers, for five minutes, who
    passed it (and where to go next), so a password alone never makes a signed-in session.
 2. `/staff/login/code/`: the six-digit code of their authenticator, or one of their backup
-   codes. Wrong codes count per member (`staff_otp_failed`, 5 an hour): a guesser who has the
-   password gets a handful of tries, not a million.
+   codes. Every code typed counts per member (`staff_otp`, 10 an hour), before it is checked,
+   so parallel guesses cannot slip past the count: a guesser who has the password gets a
+   handful of tries, not a million.
 3. A member with no authenticator yet enrols right after the password
    (`/staff/login/enrol/`): a QR code to scan and the secret as text, a first code to confirm
    it, then ten backup codes shown once.
@@ -53,10 +54,10 @@ PENDING_SECONDS = 300
 DEFAULT_NEXT = "/staff/"
 
 
-class FailedCodes(ClientRateThrottle):
-    """Wrong codes of one staff member, wherever they come from."""
+class CodeAttempts(ClientRateThrottle):
+    """Codes typed for one staff member, wherever they come from."""
 
-    scope = "staff_otp_failed"
+    scope = "staff_otp"
 
     def __init__(self, user_id: int) -> None:
         super().__init__()
@@ -202,9 +203,9 @@ def code(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return _code_page(request, user)
 
-    failures = FailedCodes(user.pk)
-    if failures.is_exhausted(request):
-        return throttled(request, [failures])
+    attempts = CodeAttempts(user.pk)
+    if not attempts.allow_request(request, None):
+        return throttled(request, [attempts])
     token = _code_from(request)
     for device in _devices_for_token(signing_devices, token):
         verified = verify_token(user, device.persistent_id, token)
@@ -223,7 +224,6 @@ def code(request: HttpRequest) -> HttpResponse:
                     },
                 )
             return redirect(pending["next"])
-    failures.add(request)
     return _code_page(
         request,
         user,
@@ -259,9 +259,9 @@ def enrol(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return _enrol_page(request, device)
 
-    failures = FailedCodes(user.pk)
-    if failures.is_exhausted(request):
-        return throttled(request, [failures])
+    attempts = CodeAttempts(user.pk)
+    if not attempts.allow_request(request, None):
+        return throttled(request, [attempts])
     token = _code_from(request)
     if token.isdigit() and verify_token(user, device.persistent_id, token) is not None:
         device.refresh_from_db()
@@ -272,7 +272,6 @@ def enrol(request: HttpRequest) -> HttpResponse:
             "staff/otp_backup_codes.html",
             {"title": "Your backup codes", "codes": codes, "next": pending["next"]},
         )
-    failures.add(request)
     return _enrol_page(
         request,
         device,

@@ -71,6 +71,14 @@ class SeatUnavailable(DomainError):
     message = "Some seats are already taken."
 
 
+class ScreeningChanged(DomainError):
+    """A claim for a seat outside the screening's auditorium as it is now: staff moved the
+    screening while the seats were being chosen (the database refused it)."""
+
+    code = "screening_changed"
+    message = "The screening was moved while these seats were being held; choose seats again."
+
+
 class NoSeatsTogether(DomainError):
     code = "no_seats_together"
     message = "Not enough seats left together for this party."

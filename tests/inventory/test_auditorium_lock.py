@@ -15,6 +15,8 @@ from django.utils import timezone
 
 from tests import factories
 from tests.concurrency import run_concurrently
+from ticketing import errors
+from ticketing.inventory import claims
 from ticketing.inventory.holds import hold_create
 from ticketing.inventory.models import SeatClaim
 from ticketing.screenings.models import Screening
@@ -92,3 +94,41 @@ def test_a_hold_being_made_while_staff_move_the_screening_is_seen(screening, oth
     assert isinstance(moved.error, IntegrityError)
     assert Screening.objects.get(pk=screening.pk).auditorium_id == screening.auditorium_id
     assert SeatClaim.objects.filter(screening=screening).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_claim_for_a_seat_of_another_auditorium_is_refused_by_the_database(screening, other_room):
+    now = timezone.now()
+    with pytest.raises(errors.ScreeningChanged), transaction.atomic():
+        claims.claim(
+            screening.pk, factories.seats(other_room, "A1"), now=now, expires_at=now + timedelta(1)
+        )
+    assert not SeatClaim.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_hold_whose_screening_moves_before_its_claim_commits_gets_no_seat(screening, other_room):
+    """The move has locked and changed the screening, not committed yet; the hold, which read the
+    screening before, inserts its claim for a seat of the old room: the claim waits for the move,
+    then sees the new room and is refused (screening_changed), never a seat of the old room."""
+    moved_uncommitted = threading.Event()
+    seat = factories.seats(screening.auditorium, "B2")[0]
+
+    def staff():
+        with transaction.atomic():
+            Screening.objects.select_for_update().get(pk=screening.pk)
+            move(screening, other_room)
+            moved_uncommitted.set()
+            time.sleep(0.5)
+
+    def buyer():
+        moved_uncommitted.wait(10)
+        with transaction.atomic():
+            now = timezone.now()
+            claims.claim(screening.pk, [seat], now=now, expires_at=now + timedelta(minutes=5))
+
+    moved, bought = run_concurrently([staff, buyer])
+
+    assert moved.ok, moved.error
+    assert isinstance(bought.error, errors.ScreeningChanged), bought.error
+    assert not SeatClaim.objects.filter(screening=screening).exists()

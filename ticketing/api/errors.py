@@ -23,6 +23,7 @@ DOMAIN_STATUS: list[tuple[type[errors.DomainError], int]] = [
     (errors.HoldExpired, status.HTTP_410_GONE),
     (errors.SeatUnavailable, status.HTTP_409_CONFLICT),
     (errors.NoSeatsTogether, status.HTTP_409_CONFLICT),
+    (errors.ScreeningChanged, status.HTTP_409_CONFLICT),
     (errors.HoldNotActive, status.HTTP_409_CONFLICT),
     (errors.OrderStateConflict, status.HTTP_409_CONFLICT),
     (errors.SeatsLost, status.HTTP_409_CONFLICT),

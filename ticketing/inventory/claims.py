@@ -8,6 +8,11 @@ on each other in the same order and cannot deadlock.
 
 Other packages (orders, payments, the flows and the layout editor) change claims only by calling
 these functions; `make lint` checks nobody else imports the model to write it.
+
+A claim is only ever for a seat of its screening's auditorium as it is when the claim commits:
+a trigger (migration 0008) reads the screening with a lock that waits for a move in progress and
+refuses a seat of another room, so a hold racing a staff move gets `screening_changed`, never a
+seat of the old room.
 """
 
 from __future__ import annotations
@@ -16,13 +21,17 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from ticketing import errors
+
+from . import seatmap
 from .models import SeatClaim
 
 TABLE = SeatClaim._meta.db_table
+SEAT_IN_ROOM = "marquee_claim_seat_in_room"  # the trigger of migration 0008
 
 
 def clear_dead(screening_id: int, seat_ids: Iterable[int], now: datetime) -> int:
@@ -92,7 +101,12 @@ def claim(
     )
     tail = [now, now, now, now, now, partner_id, now, now]
     with connection.cursor() as cursor:
-        cursor.execute(sql, _adapt([*params, *tail]))
+        try:
+            cursor.execute(sql, _adapt([*params, *tail]))
+        except IntegrityError as exc:
+            if SEAT_IN_ROOM in str(exc):
+                raise errors.ScreeningChanged(screening=screening_id) from exc
+            raise
         return {row[0] for row in cursor.fetchall()}
 
 
@@ -188,10 +202,16 @@ def sweep_dead(*, now: datetime, batch_size: int | None = None) -> int:
             )
             if connection.features.has_select_for_update_skip_locked:
                 qs = qs.select_for_update(skip_locked=True)
-            ids = list(qs.order_by("id").values_list("id", flat=True)[:batch_size])
-            if not ids:
+            rows = list(qs.order_by("id").values_list("id", "screening_id", "seat_id")[:batch_size])
+            if not rows:
                 break
+            ids = [claim_id for claim_id, _, _ in rows]
             total += _give_back(SeatClaim.objects.filter(id__in=ids, expires_at__lte=now), now)
+            freed: dict[int, list[int]] = {}
+            for _, screening_id, seat_id in rows:
+                freed.setdefault(screening_id, []).append(seat_id)
+            for screening_id, seat_ids in freed.items():  # pushed to the open maps on commit
+                seatmap.invalidate(screening_id, seat_ids)
         if len(ids) < batch_size:
             break
     return total

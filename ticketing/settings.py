@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "payments",
     "promotions",
     "ticketing.checkin",
+    "ticketing.onsale",
     "ticketing.flows",
     "ticketing.storefront",
     "ticketing.observability",

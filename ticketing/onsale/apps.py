@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class OnsaleConfig(AppConfig):
+    name = "ticketing.onsale"
+    label = "onsale"
+    verbose_name = "Onsales and the waiting room"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -473,3 +473,58 @@ def test_a_wifi_that_reaches_nothing_is_offline_after_a_few_seconds(door_phone, 
     page.unroute("**/api/v1/checkins/", hold)
     expect(page.locator("#door-banner")).to_be_hidden(timeout=30_000)  # sent on the next try
     assert admissions(ticket) == 1
+
+
+def test_offline_a_code_signed_with_an_older_key_still_in_rotation_is_admitted(
+    door_phone, door, settings
+):
+    """Keys rotate: the door keeps every key the server lists, and checks each code with the key
+    it names."""
+    new, old = ticket_signing.new_key_text("k2026b"), ticket_signing.new_key_text("k2026a")
+    settings.MARQUEE_TICKET_SIGNING_KEYS = f"{new},{old}"
+    old_key = ticket_signing.parse_keys(old)[0]
+    (ticket,) = door.paid("D5")
+    settings.MARQUEE_TICKET_SIGNING_KEYS = f"{old}"
+    signed_by_old = ticket_signing.sign(code=ticket.code, screening_id=door.screening.pk)
+    settings.MARQUEE_TICKET_SIGNING_KEYS = f"{new},{old}"
+    assert signed_by_old.startswith(f"MQ2:{old_key.kid}.")
+
+    page = open_door(door_phone, door)
+    kept = page.evaluate("JSON.parse(localStorage.getItem('mq-door:keys')).keys.map(k => k.kid)")
+    assert kept == ["k2026b", "k2026a"]
+    page.context.set_offline(True)
+    check(page, signed_by_old)
+    expect(page.locator(RESULT)).to_have_attribute("data-kind", "admitted")
+    page.context.set_offline(False)
+    wait_until(lambda: admissions(ticket) == 1, "the scan signed by the older key synced")
+
+
+def test_the_door_reads_what_a_scanner_gives_it(door_phone, door):
+    """door-core.js's reading of a scanned text, as the page's script sees it."""
+    page = open_door(door_phone, door)
+    (ticket,) = door.paid("A10")
+    signed = door.code(ticket)
+    read = page.evaluate(
+        """(texts) => texts.map((t) => {
+             const p = MarqueeDoorCore.parseCode(t);
+             return [p.kind, p.text, p.ticket || null, p.screening || null];
+           })""",
+        [
+            signed,
+            "  " + signed.lower()[:4] + signed[4:] + "\n",
+            "MQT:" + ticket.code,
+            ticket.code,
+            "MQ2:only.two",
+            "https://example.com/",
+            "",
+        ],
+    )
+    assert read == [
+        ["signed", signed, ticket.code, door.screening.pk],
+        ["signed", signed, ticket.code, door.screening.pk],  # trimmed, prefix in any case
+        ["old", "MQT:" + ticket.code, ticket.code, None],
+        ["old", "MQT:" + ticket.code, ticket.code, None],  # the printed code, typed
+        ["invalid", "MQ2:only.two", None, None],
+        ["invalid", "https://example.com/", None, None],
+        ["empty", "", None, None],
+    ]

@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from ticketing import staff_login
 from ticketing.health import health, ready
 from ticketing.observability.metrics import metrics_view
+from ticketing.storefront import live
 
 
 @cache_control(public=True, max_age=86400)
@@ -38,6 +39,8 @@ urlpatterns = [
         SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="api/swagger_ui.html"),
         name="api-docs",
     ),
+    # Seat statuses pushed (Server-Sent Events): served by the push server (ASGI, `make push`).
+    path("live/screenings/<int:pk>/seats/", live.screening_seats_live, name="live-seats"),
     path("healthz", health, name="health"),
     path("readyz", ready, name="ready"),
     path("metrics", metrics_view, name="metrics"),

@@ -193,7 +193,7 @@ def _claim(screening: Screening, seat_ids: list[int], now: datetime, owner: dict
         taken = sorted(set(seat_ids) - got)
         # Raising rolls the whole transaction back: the hold and every claim it made.
         raise errors.SeatUnavailable(seats=taken)
-    seatmap.invalidate(screening.pk)
+    seatmap.invalidate(screening.pk, got, seatmap.HELD)  # pushed to open maps after commit
     return hold
 
 
@@ -323,7 +323,7 @@ def hold_release(*, hold: Hold) -> None:
     claims.release_hold(locked.pk)
     locked.status = HoldStatus.RELEASED
     locked.save(update_fields=["status"])
-    seatmap.invalidate(locked.screening_id)
+    seatmap.invalidate(locked.screening_id, locked.seat_ids)  # free, or back to a partner
     hold.status = locked.status
 
 

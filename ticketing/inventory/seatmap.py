@@ -24,6 +24,7 @@ from django.utils import timezone
 from ticketing import cache
 from ticketing.screenings.models import Screening, Seat
 
+from . import live
 from .models import SeatClaim
 
 AVAILABLE, HELD, SOLD, BLOCKED = "available", "held", "sold", "blocked"
@@ -33,9 +34,16 @@ def cache_key(screening_id: int) -> str:
     return f"seatmap:v2:{screening_id}"  # (etag, body); v1 was the body alone
 
 
-def invalidate(screening_id: int) -> None:
-    """Drop the cached map once the current transaction commits (at once outside one)."""
-    transaction.on_commit(lambda: cache.delete(cache_key(screening_id)))
+def invalidate(screening_id: int, seats=None, status: str | None = None) -> None:
+    """Drop the cached map once the current transaction commits (at once outside one), and
+    publish the change to the open seat maps (`live.publish`: the seats that changed, with
+    their new `status` when the caller knows it; none named: the maps fetch it again)."""
+
+    def committed() -> None:
+        cache.delete(cache_key(screening_id))
+        live.publish(screening_id, seats, status)
+
+    transaction.on_commit(committed, robust=True)
 
 
 def live_claims(screening_id: int, now=None) -> dict[int, bool]:

@@ -291,7 +291,7 @@ def order_mark_paid(
         paid_via=via,
         **(settlement if partner_reference else {}),
     )
-    seatmap.invalidate(order.screening_id)
+    seatmap.invalidate(order.screening_id, seat_ids, seatmap.SOLD)
     message_add(
         topic=CONFIRMATION_TOPIC,
         dedupe_key=f"{CONFIRMATION_TOPIC}:{order.pk}",
@@ -453,7 +453,7 @@ def tickets_mark_refunded(*, order: Order, tickets: list[Ticket], now: datetime)
     for ticket in tickets:
         ticket.refunded_at = now
     claims.release_order_seats(order.pk, [t.seat_id for t in tickets])
-    seatmap.invalidate(order.screening_id)
+    seatmap.invalidate(order.screening_id, [t.seat_id for t in tickets])
     signals.tickets_refunded.send(sender=Order, order=order, tickets=tickets)
 
 

@@ -135,6 +135,13 @@ def screening_context(request: HttpRequest, screening, **extra) -> dict:
         **price_config(prices),
         "seatsUrl": reverse("storefront:screening-seats", args=[screening.pk]),
         "pollMs": settings.MARQUEE["SEAT_MAP_POLL_MS"],
+        # Pushed statuses (storefront/live.py) when there is a push server; polling otherwise.
+        "pushUrl": (
+            f"{settings.MARQUEE_PUSH_URL}screenings/{screening.pk}/seats/"
+            if settings.MARQUEE_PUSH_URL
+            else ""
+        ),
+        "pushedPollMs": settings.MARQUEE["SEAT_MAP_PUSHED_POLL_MS"],
         "maxSeats": holds.max_seats(),
         # The hold button's text for each count: plural rules differ by language.
         "holdLabels": {

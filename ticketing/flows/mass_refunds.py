@@ -120,11 +120,14 @@ def batch_process(*, run_id: int, size: int | None = None) -> int:
     return done
 
 
-def item_process(*, item_id: int, run: CancellationRun, actor: str = "") -> str | None:
+def item_process(
+    *, item_id: int, run: CancellationRun, actor: str = "", actor_name: str = ""
+) -> str | None:
     """Settle one order of the run, if its item is pending and no other worker has it. Returns
     the item's new status (None: not ours to do). Whatever goes wrong is recorded on the item
     (`failed`, with the reason), never dropped."""
-    actor = actor or run.actor
+    if not actor:
+        actor, actor_name = run.actor, run.actor_name
     try:
         with transaction.atomic():
             item = (
@@ -134,7 +137,7 @@ def item_process(*, item_id: int, run: CancellationRun, actor: str = "") -> str 
             )
             if item is None:
                 return None
-            return _settle(item, run=run, actor=actor)
+            return _settle(item, run=run, actor=actor, actor_name=actor_name)
     except errors.DomainError as exc:
         reason = f"{exc.code}: {exc.message}"
     except Exception as exc:  # a provider that did not answer, whatever it raised
@@ -149,17 +152,20 @@ def item_process(*, item_id: int, run: CancellationRun, actor: str = "") -> str 
     return ItemStatus.FAILED if moved else None
 
 
-def _settle(item: CancellationItem, *, run: CancellationRun, actor: str) -> str:
+def _settle(
+    item: CancellationItem, *, run: CancellationRun, actor: str, actor_name: str = ""
+) -> str:
     order = orders.order_lock(item.order_id)
     why = f"screening cancelled: {run.reason}" if run.reason else "screening cancelled"
     if item.refund_id is not None:
-        return _retry_refused(item, order=order, actor=actor)
+        return _retry_refused(item, order=order, actor=actor, actor_name=actor_name)
     if order.status != OrderStatus.PAID:
         return _item_done(item, ItemStatus.ALREADY)
     if order.paid_via == PaidVia.PROVIDER:
         refund = refunds.refund_create(
             order_id=order.pk,
             actor=actor,
+            actor_name=actor_name,
             reason=why,
             booking_fee=True,
             checked_in_too=True,
@@ -173,12 +179,14 @@ def _settle(item: CancellationItem, *, run: CancellationRun, actor: str) -> str:
     return _item_done(item, ItemStatus.CANCELLED)
 
 
-def _retry_refused(item: CancellationItem, *, order: Order, actor: str) -> str:
+def _retry_refused(
+    item: CancellationItem, *, order: Order, actor: str, actor_name: str = ""
+) -> str:
     """An order whose refund the provider refused: ask again under a new key (a retry made
     from the admin meanwhile is followed, not asked again)."""
     latest = _latest(Refund.objects.get(pk=item.refund_id))
     if latest.status == RefundStatus.FAILED:
-        latest = refunds.refund_retry(refund_id=latest.pk, actor=actor)
+        latest = refunds.refund_retry(refund_id=latest.pk, actor=actor, actor_name=actor_name)
     return _refund_outcome(item, order=order, refund=latest)
 
 
@@ -290,7 +298,10 @@ def item_retry(*, item_id: int, run_id: int, user) -> str:
             cinema_id=run.screening.auditorium.cinema_id,
             obj=item.order,
         )
-    status = item_process(item_id=item_id, run=run, actor=actor) or ItemStatus.PENDING
+    status = (
+        item_process(item_id=item_id, run=run, actor=actor, actor_name=user.get_username())
+        or ItemStatus.PENDING
+    )
     run_finish_if_done(run_id=run_id)
     return status
 

@@ -1,5 +1,6 @@
 /* The seat map: arrow-key moves between seats, couple seats chosen in pairs, the chosen seats
-   with a ticket type each and the total, and statuses kept live by polling the server.
+   with a ticket type each and the total, and statuses kept live: pushed by the server
+   (EventSource, when the page gives a push URL) with a slow safety poll, else polled.
    Without this script the map is a plain list of checkboxes and still books. */
 (function () {
   "use strict";
@@ -89,7 +90,7 @@
     polling = false;
   });
   window.addEventListener("pageshow", function (event) {
-    if (event.persisted && !polling) { polling = true; window.setTimeout(poll, 0); }
+    if (event.persisted && !polling) { polling = true; schedule(0); }
   });
 
   /* ---- keyboard: one tab stop for the whole map, arrow keys inside it ---- */
@@ -179,9 +180,12 @@
     }
   }
   var delay = config.pollMs;
+  var pushed = false;  /* an EventSource is open: poll only now and then, to be safe */
+  var timer = null;
+  function schedule(ms) { window.clearTimeout(timer); timer = window.setTimeout(poll, ms); }
   function poll() {
     if (!polling) { return; }
-    if (document.hidden) { window.setTimeout(poll, config.pollMs); return; }
+    if (document.hidden) { schedule(config.pollMs); return; }
     fetch(config.seatsUrl, { cache: "no-store", credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (r) {
         if (r.status === 404) { polling = false; return null; }  /* the screening is gone */
@@ -189,13 +193,42 @@
         return r.json();
       })
       .then(function (data) {
-        delay = config.pollMs;
+        delay = pushed ? config.pushedPollMs : config.pollMs;
         if (data && data.seats) { apply(data.seats); }
       })
       .catch(function () { delay = Math.min(delay * 2, 60000); /* server or network trouble: back off */ })
-      .then(function () { if (polling) { window.setTimeout(poll, delay); } });
+      .then(function () { if (polling) { schedule(delay); } });
   }
-  window.setTimeout(poll, config.pollMs);
+  schedule(config.pollMs);
+
+  /* Pushed statuses: {"seats": {id: status}} applied as a poll's are; {"hello"} (just
+     connected) or {"refetch"} (changes were missed) fetch the map once. When the connection
+     fails the map polls at the usual rate; refused (no push server), it tries again later. */
+  function listen() {
+    if (!config.pushUrl || !window.EventSource) { return; }
+    var source = new EventSource(config.pushUrl);
+    source.onopen = function () { pushed = true; map.setAttribute("data-live", "push"); };
+    source.onmessage = function (event) {
+      var data;
+      try { data = JSON.parse(event.data); } catch (e) { return; }
+      if (!polling || !data) { return; }
+      if (data.seats) {
+        apply(Object.keys(data.seats).map(function (id) { return { id: id, status: data.seats[id] }; }));
+      } else if (data.hello) {
+        schedule(0);
+      } else if (data.refetch) {
+        schedule(Math.floor(Math.random() * 1000));  /* spread the viewers' fetches */
+      }
+    };
+    source.onerror = function () {
+      if (pushed) { pushed = false; map.setAttribute("data-live", "poll"); schedule(config.pollMs); }
+      if (source.readyState === 2) {  /* CLOSED: refused, the browser will not retry */
+        map.setAttribute("data-live", "poll");
+        window.setTimeout(listen, 60000);
+      }
+    };
+  }
+  listen();
 
   renderSelection();
   var error = document.getElementById("hold-error");

@@ -78,6 +78,16 @@ def _pay(page, base: str, key: str, log: Path | None) -> None:
         page.screenshot(path=OUT / "order-page-phone.png", full_page=True)
 
 
+def _demo_code() -> str:
+    """The code the demo's published authenticator key shows now (ticketing/staff/demo.py)."""
+    from base64 import b32decode
+
+    from django_otp.oath import TOTP
+
+    totp = TOTP(b32decode("MARQUEEDEMOKEYFORSTAFFSIGNINONLY"), 30, 0, 6, 0)
+    return f"{totp.token():06d}"
+
+
 def main(base: str, key: str | None, log: Path | None) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
@@ -87,10 +97,12 @@ def main(base: str, key: str | None, log: Path | None) -> None:
         page.wait_for_selector(".swagger-ui .opblock", timeout=15000)
         page.screenshot(path=OUT / "api-docs.png")
 
-        page.goto(f"{base}/admin/login/")
+        page.goto(f"{base}/admin/login/")  # the staff sign-in: password, then the code
         page.fill("#id_username", "staff")
         page.fill("#id_password", "marquee-demo")
-        page.click("input[type=submit]")
+        page.click("button[type=submit]")
+        page.fill("#id_code", _demo_code())
+        page.click("button[type=submit]")
         page.goto(f"{base}/admin/screenings/screening/")
         page.screenshot(path=OUT / "admin-screenings.png")
         page.goto(f"{base}/admin/screenings/auditorium/1/change/")

@@ -93,7 +93,7 @@ class Command(BaseCommand):
             out.write(
                 f"  Second factor, every demo user: add the key {staff_demo.DEMO_TOTP_SECRET} "
                 "to an authenticator app (time-based, 6 digits), or print the current code "
-                "with: python manage.py staff_totp_code USERNAME"
+                "with: DJANGO_DEBUG=1 python manage.py staff_totp_code USERNAME"
             )
         for username, key in result.staff_keys.items():
             if key:

@@ -233,5 +233,25 @@ def test_the_number_of_queries_does_not_grow_with_sales(
         order = flow.paid(paris, f"A{n}").order
         refund_create(order_id=order.pk, actor="test", reason="asked")
     factories.screening(tokyo.auditorium, starts_in=timedelta(days=3))
-    with django_assert_max_num_queries(16):
+    figures.earlier_days_forget([paris.auditorium.cinema, tokyo.auditorium.cinema])
+    # The session, the user, the device, two for permissions, the profile, the cinemas; then
+    # the figures: auditoriums, sales (earlier days, today), screenings, seats, claims, refunds
+    # (counts, list), holds, orders awaiting payment.
+    with django_assert_max_num_queries(17):
         assert client.get(URL).status_code == 200
+    with django_assert_max_num_queries(16):  # the earlier days now kept
+        assert client.get(URL).status_code == 200
+
+
+def test_earlier_days_are_kept_a_while_and_today_is_always_live(paris):
+    cinema = paris.auditorium.cinema
+    yesterday = timezone.now() - timedelta(days=1)
+    paid_at(paid(paris, "A1"), yesterday)
+    assert figures.dashboard(cinemas=[cinema]).totals.tickets == 1  # earlier days now kept
+
+    paid(paris, "A2")  # today: shown at once
+    paid_at(paid(paris, "A3"), yesterday)  # an earlier day: shown once the kept days expire
+    assert figures.dashboard(cinemas=[cinema]).totals.tickets == 2
+
+    figures.earlier_days_forget([cinema])
+    assert figures.dashboard(cinemas=[cinema]).totals.tickets == 3

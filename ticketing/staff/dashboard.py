@@ -85,6 +85,8 @@ def _age(moment: datetime | None, now: datetime) -> str:
     if moment is None:
         return ""
     minutes = max(int((now - moment).total_seconds() // 60), 0)
+    if minutes < 1:
+        return "under a minute"
     return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h {minutes % 60} min"
 
 

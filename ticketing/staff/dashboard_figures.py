@@ -14,7 +14,7 @@ What the words mean here, decided once:
 - **Sold** seats of a screening are its sold seat claims (`expires_at IS NULL`); **held** seats are
   live claims of a hold or of an order awaiting payment. A seat only set aside for a partner
   (an allocation nobody has taken yet) is neither.
-- **Selling out**: a screening ahead (scheduled, not started, in the next four weeks) with at
+- **Selling out**: a screening ahead (scheduled, not started, in the next two weeks) with at
   least 85% of its sellable seats sold.
 - **Refunds to look at**: refunds still pending at the provider, and failed refunds nobody has
   asked for again (the buyer is still owed that money; `payments.models.Refund.needs_attention`).
@@ -30,11 +30,9 @@ from django.db.models import (
     Count,
     Exists,
     F,
-    IntegerField,
     Min,
     OuterRef,
     Q,
-    Subquery,
     Sum,
     Value,
 )
@@ -43,14 +41,18 @@ from django.utils import timezone
 
 from payments.models import Refund, RefundStatus
 from promotions.reports import LocalDate
+from ticketing import cache
 from ticketing.inventory.models import Hold, HoldStatus, SeatClaim
 from ticketing.orders.models import Order, OrderStatus, Ticket
-from ticketing.screenings.models import Cinema, Screening, ScreeningStatus, Seat
+from ticketing.screenings.models import Auditorium, Cinema, Screening, ScreeningStatus, Seat
 
 SALES_DAYS = 30
 WEEK_DAYS = 7
 SELLING_OUT_PERCENT = 85
-SELLING_OUT_HORIZON = timedelta(days=28)
+SELLING_OUT_HORIZON = timedelta(days=14)
+# The period's earlier days change only when a ticket sold on them is refunded or its order
+# cancelled: kept this long per cinema (today's sales are always read live).
+EARLIER_DAYS_SECONDS = 300
 SELLING_OUT_SHOWN = 20
 REFUNDS_SHOWN = 25
 
@@ -171,13 +173,23 @@ class Dashboard:
 # ---- reading it --------------------------------------------------------------------------------
 def dashboard(*, cinemas: list[Cinema], now: datetime | None = None) -> Dashboard:
     """Everything the dashboard shows for these cinemas (already narrowed to the member's).
-    Six queries, none of them per row."""
+    Nine queries at most (eight when the earlier days are cached), none of them per row."""
     now = now or timezone.now()
-    ids = [c.pk for c in cinemas]
+    # The cinemas' auditoriums, named directly in every query below: the planner estimates a
+    # filter on a big table's own column from its statistics, where one through the cinemas'
+    # tiny tables (which autovacuum may never analyze) can make it start from the wrong end.
+    room_cinema = dict(
+        Auditorium.objects.filter(cinema_id__in=[c.pk for c in cinemas]).values_list(
+            "id", "cinema_id"
+        )
+    )
+    rooms = sorted(room_cinema)
     today = {c.pk: timezone.localtime(now, _tz(c)).date() for c in cinemas}
-    by_day, by_film, by_cinema, totals, days, currencies = _sales(cinemas, ids, today, now)
-    week, selling_out = _screenings(cinemas, ids, today, now)
-    refunds, failed, pending = _refunds(ids)
+    by_day, by_film, by_cinema, totals, days, currencies = _sales(
+        cinemas, rooms, room_cinema, today, now
+    )
+    week, selling_out = _screenings(cinemas, rooms, today, now)
+    refunds, failed, pending = _refunds(rooms)
     return Dashboard(
         cinemas=cinemas,
         now=now,
@@ -189,8 +201,8 @@ def dashboard(*, cinemas: list[Cinema], now: datetime | None = None) -> Dashboar
         currencies=currencies,
         week=week,
         selling_out=selling_out,
-        holds=_holds(ids, now),
-        pending_orders=_pending_orders(ids, now),
+        holds=_holds(rooms, now),
+        pending_orders=_pending_orders(rooms, now),
         refunds=refunds,
         refunds_failed=failed,
         refunds_pending=pending,
@@ -209,17 +221,15 @@ def _percent(part: int, whole: int) -> int:
     return round(part * 100 / whole) if whole else 0
 
 
-def _sales(cinemas, ids, today, now):
-    """Standing tickets of paid orders paid in the last 30 local days, one grouped query by
-    (cinema, local day, film, currency), summed three ways here (a few hundred rows)."""
-    first = {pk: day - timedelta(days=SALES_DAYS - 1) for pk, day in today.items()}
-    since = min((_midnight(first[c.pk], _tz(c)) for c in cinemas), default=now)
+def _sale_rows(rooms, since: datetime, until: datetime) -> list[tuple]:
+    """Standing tickets of paid orders paid in [since, until] in these auditoriums, grouped by
+    (cinema, local day, film, currency): one query, a row per group."""
     rows = (
         Ticket.objects.filter(
             order__status=OrderStatus.PAID,
             order__paid_at__gte=since,
-            order__paid_at__lte=now,
-            order__screening__auditorium__cinema_id__in=ids,
+            order__paid_at__lte=until,
+            order__screening__auditorium_id__in=rooms,
             refunded_at__isnull=True,
         )
         .annotate(
@@ -233,27 +243,80 @@ def _sales(cinemas, ids, today, now):
         .annotate(
             n_tickets=Count("pk"),
             n_orders=Count("order_id", distinct=True),
-            revenue=Sum(F("price") + F("surcharge") - F("discount")),
+            revenue=Coalesce(Sum(F("price") + F("surcharge") - F("discount")), Value(0)),
         )
         .order_by()
+        .values_list(
+            "cinema_id",
+            "day",
+            "film_id",
+            "film_title",
+            "currency",
+            "n_tickets",
+            "n_orders",
+            "revenue",
+        )
     )
+    return list(rows)
+
+
+def _cache_key(cinema: Cinema, today: date) -> str:
+    return f"staff:dashboard:earlier-days:v1:{cinema.pk}:{today.isoformat()}"
+
+
+def earlier_days_forget(cinemas) -> None:
+    """Drop the kept earlier days of these cinemas (the bench's cold requests; tests)."""
+    now = timezone.now()
+    for cinema in cinemas:
+        cache.delete(_cache_key(cinema, timezone.localtime(now, _tz(cinema)).date()))
+
+
+def _earlier_days(cinemas, room_cinema, first, today, midnight) -> list[tuple]:
+    """The period's days before today, per cinema, from the cache when it has them (kept
+    EARLIER_DAYS_SECONDS, keyed by the cinema and its today); the cinemas it has not, in one
+    query, then kept."""
+    keys = {c.pk: _cache_key(c, today[c.pk]) for c in cinemas}
+    found = cache.get_many(list(keys.values())) or {}
+    rows = [row for c in cinemas for row in found.get(keys[c.pk], ())]
+    missing = [c for c in cinemas if keys[c.pk] not in found]
+    if not missing:
+        return rows
+    since = min(_midnight(first[c.pk], _tz(c)) for c in missing)
+    until = max(midnight[c.pk] for c in missing)
+    kept: dict[int, list[tuple]] = {c.pk: [] for c in missing}
+    wanted = {c.pk for c in missing}
+    rooms = [room for room, cinema_id in room_cinema.items() if cinema_id in wanted]
+    for row in _sale_rows(rooms, since, until):
+        cinema_id, day = row[0], row[1]
+        if first[cinema_id] <= day < today[cinema_id]:
+            kept[cinema_id].append(row)
+    for cinema in missing:
+        cache.set(keys[cinema.pk], kept[cinema.pk], EARLIER_DAYS_SECONDS)
+        rows.extend(kept[cinema.pk])
+    return rows
+
+
+def _sales(cinemas, rooms, room_cinema, today, now):
+    """The last 30 local days' sales, summed three ways (by day, film and cinema) from the
+    grouped rows: today's read live, the earlier days' from the cache or one query."""
+    first = {pk: day - timedelta(days=SALES_DAYS - 1) for pk, day in today.items()}
+    midnight = {c.pk: _midnight(today[c.pk], _tz(c)) for c in cinemas}
+    rows = _earlier_days(cinemas, room_cinema, first, today, midnight) if cinemas else []
+    if cinemas:
+        for row in _sale_rows(rooms, min(midnight.values()), now):
+            if row[1] == today[row[0]]:
+                rows.append(row)
     days_span = _days(min(first.values()), max(today.values())) if today else []
     by_day = {d: Sales(key=d, label=d.isoformat()) for d in days_span}
     by_film: dict[int, Sales] = {}
     by_cinema = {c.pk: Sales(key=c.pk, label=c.name) for c in cinemas}
     totals = Sales(key=None, label="All")
     currencies = set()
-    for row in rows:
-        cinema_id, day = row["cinema_id"], row["day"]
-        if not first[cinema_id] <= day <= today[cinema_id]:
-            continue  # paid before this cinema's first day of the period (another zone's)
-        figures = (row["n_tickets"], row["n_orders"], row["currency"], row["revenue"] or 0)
-        currencies.add(row["currency"])
+    for cinema_id, day, film_id, title, currency, tickets, orders, revenue in rows:
+        figures = (tickets, orders, currency, revenue)
+        currencies.add(currency)
         by_day[day].add(*figures)
-        film = by_film.setdefault(
-            row["film_id"], Sales(key=row["film_id"], label=row["film_title"])
-        )
-        film.add(*figures)
+        by_film.setdefault(film_id, Sales(key=film_id, label=title)).add(*figures)
         by_cinema[cinema_id].add(*figures)
         totals.add(*figures)
     films = sorted(by_film.values(), key=lambda s: (-s.tickets, s.label))
@@ -271,58 +334,51 @@ def _days(first: date, last: date) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
-def _count(queryset, outer: str = "pk"):
-    return Coalesce(
-        Subquery(
-            queryset.values(outer).annotate(n=Count("pk")).values("n")[:1],
-            output_field=IntegerField(),
-        ),
-        Value(0),
-    )
-
-
-def _screenings(cinemas, ids, today, now):
+def _screenings(cinemas, rooms, today, now):
     """The week's screenings (from each cinema's local midnight today) and the ones selling out
-    in the next four weeks, from one query: each screening with its capacity, sold and held
-    seats counted in the database."""
+    in the next two weeks, in three queries: the screenings, the auditoriums' sellable seats,
+    and the screenings' claims counted by kind (sold, held) in the database."""
     starts = {c.pk: _midnight(today[c.pk], _tz(c)) for c in cinemas}
     ends = {c.pk: _midnight(today[c.pk] + timedelta(days=WEEK_DAYS), _tz(c)) for c in cinemas}
     if not cinemas:
         return [], []
-    window_start = min(starts.values())
-    window_end = max(max(ends.values()), now + SELLING_OUT_HORIZON)
-    claims = SeatClaim.objects.filter(screening_id=OuterRef("pk"))
-    rows = (
-        Screening.objects.filter(
-            auditorium__cinema_id__in=ids, starts_at__gte=window_start, starts_at__lt=window_end
-        )
-        .annotate(
-            capacity=_count(
-                Seat.objects.filter(auditorium_id=OuterRef("auditorium_id"), is_sellable=True),
-                "auditorium_id",
-            ),
-            sold=_count(claims.filter(expires_at__isnull=True), "screening_id"),
-            held=_count(
-                claims.filter(expires_at__gt=now).filter(
-                    Q(hold_id__isnull=False) | Q(order_id__isnull=False)
-                ),
-                "screening_id",
-            ),
-        )
+    window = {
+        "auditorium_id__in": rooms,
+        "starts_at__gte": min(starts.values()),
+        "starts_at__lt": max(max(ends.values()), now + SELLING_OUT_HORIZON),
+    }
+    shows = list(
+        Screening.objects.filter(**window)
         .values(
             "pk",
             "starts_at",
             "ends_at",
             "status",
-            "capacity",
-            "sold",
-            "held",
+            "auditorium_id",
             "film__title",
             "auditorium__name",
             "auditorium__cinema_id",
         )
         .order_by("starts_at", "auditorium__name")
     )
+    capacity = dict(
+        Seat.objects.filter(auditorium_id__in=rooms, is_sellable=True)
+        .values("auditorium_id")
+        .annotate(n=Count("pk"))
+        .values_list("auditorium_id", "n")
+    )
+    held = Q(expires_at__gt=now) & (Q(hold_id__isnull=False) | Q(order_id__isnull=False))
+    claims = {
+        screening_id: (sold, held_)
+        for screening_id, sold, held_ in SeatClaim.objects.filter(
+            screening_id__in=[row["pk"] for row in shows]  # the index on (screening, seat)
+        )
+        .values("screening_id")
+        .annotate(
+            sold=Count("pk", filter=Q(expires_at__isnull=True)), held=Count("pk", filter=held)
+        )
+        .values_list("screening_id", "sold", "held")
+    }
     by_pk = {c.pk: c for c in cinemas}
     days: dict[tuple[int, date], ScreeningDay] = {}
     for cinema in cinemas:
@@ -330,8 +386,9 @@ def _screenings(cinemas, ids, today, now):
             day = today[cinema.pk] + timedelta(days=i)
             days[(cinema.pk, day)] = ScreeningDay(day=day, cinema=cinema, is_today=i == 0)
     selling_out = []
-    for row in rows:
+    for row in shows:
         cinema = by_pk[row["auditorium__cinema_id"]]
+        sold, held_now = claims.get(row["pk"], (0, 0))
         tz = _tz(cinema)
         line = Occupancy(
             screening_id=row["pk"],
@@ -342,9 +399,9 @@ def _screenings(cinemas, ids, today, now):
             cinema=cinema.name,
             auditorium=row["auditorium__name"],
             status=row["status"],
-            capacity=row["capacity"],
-            sold=row["sold"],
-            held=row["held"],
+            capacity=capacity.get(row["auditorium_id"], 0),
+            sold=sold,
+            held=held_now,
         )
         if starts[cinema.pk] <= row["starts_at"] < ends[cinema.pk]:
             days[(cinema.pk, line.starts_at.date())].screenings.append(line)
@@ -358,19 +415,19 @@ def _screenings(cinemas, ids, today, now):
     return week, selling_out
 
 
-def _holds(ids, now) -> Waiting:
+def _holds(rooms, now) -> Waiting:
     row = Hold.objects.filter(
-        status=HoldStatus.ACTIVE, expires_at__gt=now, screening__auditorium__cinema_id__in=ids
+        status=HoldStatus.ACTIVE, expires_at__gt=now, screening__auditorium_id__in=rooms
     ).aggregate(n=Count("pk"), oldest=Min("created_at"))
     return Waiting(count=row["n"], oldest=row["oldest"])
 
 
-def _pending_orders(ids, now) -> Waiting:
+def _pending_orders(rooms, now) -> Waiting:
     rows = (
         Order.objects.filter(
             status=OrderStatus.PENDING_PAYMENT,
             expires_at__gt=now,
-            screening__auditorium__cinema_id__in=ids,
+            screening__auditorium_id__in=rooms,
         )
         .values("currency")
         .annotate(n=Count("pk"), oldest=Min("created_at"), amount=Sum("total"))
@@ -384,12 +441,12 @@ def _pending_orders(ids, now) -> Waiting:
     return waiting
 
 
-def _refunds(ids) -> tuple[list[Refund], int, int]:
+def _refunds(rooms) -> tuple[list[Refund], int, int]:
     """Pending refunds and failed ones not asked for again, oldest first, with their counts
     (one query for the list, one for the counts)."""
     retried = Refund.objects.filter(retry_of_id=OuterRef("pk"))
     open_ = (
-        Refund.objects.filter(payment__order__screening__auditorium__cinema_id__in=ids)
+        Refund.objects.filter(payment__order__screening__auditorium_id__in=rooms)
         .filter(Q(status=RefundStatus.PENDING) | Q(status=RefundStatus.FAILED))
         .annotate(retried=Exists(retried))
         .filter(retried=False)

@@ -282,3 +282,26 @@ def test_an_order_refunded_meanwhile_is_not_refunded_again(cinema, settings):
         ItemStatus.ALREADY: 1,
     }
     assert Refund.objects.filter(payment__order=orders[0]).count() == 1
+
+
+def test_beat_resumes_a_run_left_with_orders_and_no_progress(
+    cinema, django_capture_on_commit_callbacks
+):
+    """A worker killed mid-run and nobody cancelling again: beat's resume queues it."""
+    from ticketing.flows.tasks import cancellation_refunds_resume
+
+    screening = big_screening(cinema, seats=20)
+    orders = paid_orders(screening, 5)
+    result = screening_cancel(screening_id=screening.pk, actor="user:1")  # no task ran
+    assert mass_refunds.runs_stalled() == []  # just started: not stalled yet
+    later = timezone.now() + mass_refunds.STALLED_AFTER + timedelta(seconds=1)
+    assert mass_refunds.runs_stalled(now=later) == [result.run_id]
+
+    CancellationRun.objects.filter(pk=result.run_id).update(
+        started_at=timezone.now() - timedelta(minutes=10)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert cancellation_refunds_resume() == 1  # queued, run in-process here
+
+    assert set(refunds_per_order(orders).values()) == {1}
+    assert mass_refunds.runs_stalled(now=later) == []

@@ -95,6 +95,7 @@ def _describe(screening) -> dict:
 
 
 @staff_page("checkin_tickets")
+@never_cache  # the member's own page: the service worker keeps it, browsers' caches do not
 @csp_update(WASM)
 @csp_update(WASM, REPORT_ONLY=True)
 @require_GET
@@ -128,6 +129,7 @@ def door(request):
     )
 
 
+@never_cache
 @csp_update(WASM)
 @csp_update(WASM, REPORT_ONLY=True)
 @require_GET

@@ -44,6 +44,7 @@ OWNERS = {
     "CancellationRun": {"ticketing/flows/mass_refunds.py"},
     "CancellationItem": {"ticketing/flows/mass_refunds.py"},
     "TOTPDevice": {"ticketing/staff/devices.py"},
+    "Onsale": {"ticketing/onsale/services.py"},
     "StaticDevice": {"ticketing/staff/devices.py"},
     "StaticToken": {"ticketing/staff/devices.py"},
 }

@@ -1,0 +1,126 @@
+"""Reads of onsales for the hot path: which onsale a screening belongs to, cached briefly.
+
+`onsale_for_screening` runs on every seat map page, hold and checkout, so it is answered from a
+per-process memory first (a few seconds), then the shared cache (Redis, degrading to nothing
+when it is away), and only then the database. A change made by staff reaches every process
+within `LOCAL_SECONDS` (the service drops the shared entries at once).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from ticketing import cache
+
+from .models import Onsale
+
+LOCAL_SECONDS = 5.0
+SHARED_SECONDS = 30
+_NONE = "-"  # cached "no onsale", told apart from "not cached"
+
+
+@dataclass(frozen=True)
+class OnsaleInfo:
+    """What the gate and the waiting room need, without touching the database again."""
+
+    id: int
+    name: str
+    opens_at: datetime
+    admit_per_minute: int
+    admission_minutes: int
+    ticket_limit: int
+    paused: bool
+    zone: str  # the first screening's cinema: where the opening time is shown
+
+
+class _Local:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: dict[str, tuple[float, object]] = {}
+
+    def get(self, key: str):
+        hit = self._values.get(key)
+        if hit is None or hit[0] <= time.monotonic():
+            return None
+        return hit[1]
+
+    def put(self, key: str, value) -> None:
+        with self._lock:
+            if len(self._values) > 10_000:
+                self._values.clear()
+            self._values[key] = (time.monotonic() + LOCAL_SECONDS, value)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
+_local = _Local()
+
+
+def _info(onsale: Onsale) -> OnsaleInfo:
+    first = onsale.screenings.select_related("auditorium__cinema").order_by("starts_at").first()
+    zone = first.auditorium.cinema.time_zone if first is not None else "UTC"
+    return OnsaleInfo(
+        id=onsale.pk,
+        name=onsale.name,
+        opens_at=onsale.opens_at,
+        admit_per_minute=onsale.admit_per_minute,
+        admission_minutes=onsale.admission_minutes,
+        ticket_limit=onsale.ticket_limit,
+        paused=onsale.paused,
+        zone=str(zone),
+    )
+
+
+def _cached(key: str, load):
+    value = _local.get(key)
+    if value is None:
+        value = cache.get(key)
+        if value is None:
+            value = load() or _NONE
+            cache.set(key, value, SHARED_SECONDS)
+        _local.put(key, value)
+    return None if value == _NONE else value
+
+
+def screening_key(screening_id: int) -> str:
+    return f"onsale:for-screening:{screening_id}"
+
+
+def onsale_key(onsale_id: int) -> str:
+    return f"onsale:info:{onsale_id}"
+
+
+def onsale_for_screening(screening_id: int) -> OnsaleInfo | None:
+    """The onsale the screening is part of (the latest opening if several), or None."""
+
+    def load():
+        onsale = Onsale.objects.filter(screenings__id=screening_id).order_by("-opens_at").first()
+        return _info(onsale) if onsale is not None else None
+
+    return _cached(screening_key(screening_id), load)
+
+
+def onsale_get(onsale_id: int) -> OnsaleInfo | None:
+    def load():
+        onsale = Onsale.objects.filter(pk=onsale_id).first()
+        return _info(onsale) if onsale is not None else None
+
+    return _cached(onsale_key(onsale_id), load)
+
+
+def forget(*, onsale_id: int, screening_ids) -> None:
+    """Drop the shared entries after a change (each process's memory lapses by itself)."""
+    cache.delete(onsale_key(onsale_id))
+    for screening_id in screening_ids:
+        cache.delete(screening_key(screening_id))
+    _local.clear()
+
+
+def screening_in_onsale(screening_id: int, onsale_id: int) -> bool:
+    info = onsale_for_screening(screening_id)
+    return info is not None and info.id == onsale_id

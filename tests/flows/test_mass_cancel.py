@@ -186,7 +186,7 @@ def test_a_provider_outage_for_some_orders_finishes_the_rest_and_lists_the_faile
 
     # The provider is back: staff retry one, then all the others.
     monkeypatch.setattr(sandbox.SandboxProvider, "refund", real_refund)
-    staff = factories_user()
+    staff = staff_member()
     assert (
         mass_refunds.item_retry(item_id=failed[orders[2].pk].pk, run_id=result.run_id, user=staff)
         == ItemStatus.REFUNDED
@@ -213,7 +213,7 @@ def test_a_provider_outage_for_some_orders_finishes_the_rest_and_lists_the_faile
         mass_refunds.item_retry(item_id=failed[orders[2].pk].pk, run_id=result.run_id, user=staff)
 
 
-def factories_user():
+def staff_member():
     from django.contrib.auth.models import User
 
     return User.objects.create_user("retrier", is_staff=True)

@@ -161,10 +161,12 @@ def test_a_worker_refunds_300_paid_orders_once_and_emails_each_buyer_once(
 
         result = screening_cancel(screening_id=screening.pk, actor="user:1", reason="flood")
 
-        assert wait_for(lambda: progress(result.run_id).finished, timeout=100), progress(
-            result.run_id
+        assert wait_for(lambda: progress(result.run_id).finished, timeout=100, interval=0.5), (
+            progress(result.run_id)
         )
-        assert wait_for(lambda: sum(recipients(mailbox).values()) >= ORDERS, timeout=90)
+        assert wait_for(
+            lambda: sum(recipients(mailbox).values()) >= ORDERS, timeout=90, interval=0.5
+        )
         assert_each_order_refunded_once(screening, orders)
         assert recipients(mailbox) == Counter({o.customer_email: 1 for o in orders})
 
@@ -191,7 +193,7 @@ def test_a_worker_killed_halfway_then_the_cancellation_submitted_again_refunds_e
     first = start_worker(mailbox, "killed", MARQUEE_CANCEL_BATCH_SIZE="20")
     try:
         result = screening_cancel(screening_id=screening.pk, actor="user:1", reason="flood")
-        assert wait_for(lambda: progress(result.run_id).done >= 100, timeout=120)
+        assert wait_for(lambda: progress(result.run_id).done >= 100, timeout=120, interval=0.2)
     finally:
         stop(first, "killed worker", kill=True)  # no warm shutdown: mid-batch, mid-email perhaps
 
@@ -211,10 +213,10 @@ def test_a_worker_killed_halfway_then_the_cancellation_submitted_again_refunds_e
         again = screening_cancel(screening_id=screening.pk, actor="user:1")  # resumes
         relay_pending(older_than=timedelta(0))  # what beat's relay does for the outbox
         assert again.already and again.run_id == result.run_id
-        assert wait_for(lambda: progress(result.run_id).finished, timeout=100), progress(
-            result.run_id
+        assert wait_for(lambda: progress(result.run_id).finished, timeout=100, interval=0.5), (
+            progress(result.run_id)
         )
-        assert wait_for(lambda: len(recipients(mailbox)) >= ORDERS, timeout=90)
+        assert wait_for(lambda: len(recipients(mailbox)) >= ORDERS, timeout=90, interval=0.5)
         wait_for(lambda: False, timeout=1)
     finally:
         stop(second, "worker")

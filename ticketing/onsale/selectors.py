@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.cache import cache as dj_cache
+
 from ticketing import cache
 
 from .models import Onsale
@@ -77,13 +79,13 @@ def _info(onsale: Onsale) -> OnsaleInfo:
 
 
 def _cached(key: str, load):
-    value = _local.get(key)
+    value = _local.get(dj_cache.make_key(key))
     if value is None:
         value = cache.get(key)
         if value is None:
             value = load() or _NONE
             cache.set(key, value, SHARED_SECONDS)
-        _local.put(key, value)
+        _local.put(dj_cache.make_key(key), value)
     return None if value == _NONE else value
 
 

@@ -126,13 +126,12 @@ if t < c.opens then
   return {'early', string.format('%.3f', t), tostring(c.opens), tostring(redis.call('ZCARD', P..':early'))}
 end
 if redis.call('EXISTS', P..':opened') == 0 then return {'opening', string.format('%.3f', t)} end
-tick(c, t)
 local requeued = '0'
 local n = tonumber(redis.call('GET', P..':w:'..w) or '0')
 local front = tonumber(redis.call('GET', P..':front') or '0')
+local score = redis.call('ZSCORE', P..':live', w)
 local ends = redis.call('GET', P..':adm:'..w)
-local live = redis.call('ZSCORE', P..':live', w)
-if n > 0 and n <= front and not live then
+if n > 0 and n <= front and not (score and tonumber(score) > t) then
   -- the turn came and went (not taken in time, or an admission that ended): to the back
   redis.call('DEL', P..':adm:'..w)
   ends = false
@@ -144,6 +143,9 @@ if n == 0 then
   redis.call('HSET', P..':ids', n, w)
 end
 redis.call('SET', P..':w:'..w, n, 'EX', c.keep)
+tick(c, t)
+front = tonumber(redis.call('GET', P..':front') or '0')
+local live = redis.call('ZSCORE', P..':live', w)
 local state = 'waiting'
 if live then
   state = 'admitted'
@@ -230,17 +232,17 @@ def _client():
     return backend.get_client(None, write=True)
 
 
-_scripts: dict[int, dict] = {}
+_scripts: dict[str, object] = {}
 
 
 def _run(name: str, source: str, onsale_id: int, *args):
     try:
         client = _client()
-        registered = _scripts.setdefault(id(client), {})
-        script = registered.get(name)
+        script = _scripts.get(name)
         if script is None:
-            script = registered[name] = client.register_script(source)
-        return script(keys=[prefix(onsale_id)], args=list(args))
+            script = _scripts[name] = client.register_script(source)
+        # EVALSHA on this client (loading the script first where Redis lost it)
+        return script(keys=[prefix(onsale_id)], args=list(args), client=client)
     except WaitingRoomUnavailable:
         raise
     except Exception as exc:  # redis' ConnectionError, TimeoutError, ...
@@ -306,7 +308,7 @@ def configure(onsale) -> None:
         f"{onsale.opens_at.timestamp():.3f}",
         int(onsale.admit_per_minute),
         1 if onsale.paused else 0,
-        int(onsale.admission_minutes) * 60,
+        max(1, round(float(onsale.admission_minutes) * 60)),
         option("LIVE_ADMISSIONS"),
         option("KEEP_SECONDS"),
         option("GRACE_SECONDS"),
@@ -347,15 +349,25 @@ def _visit(onsale_id: int, waiter_id: str) -> list[str]:
     ]
 
 
-def visit(onsale, waiter_id: str) -> Visit:
-    """Register or refresh the waiter and say where they stand; at opening, open first."""
-    raw = _visit(onsale.id, waiter_id)
+class NoSuchOnsale(Exception):
+    pass
+
+
+def visit(onsale_id: int, waiter_id: str, *, load) -> Visit:
+    """Register or refresh the waiter and say where they stand; at opening, open first.
+
+    Redis alone answers; `load()` (the onsale, from the cached selector) is called only when
+    Redis has lost the onsale's settings, to put them back."""
+    raw = _visit(onsale_id, waiter_id)
     if raw[0] == "noconf":
+        onsale = load()
+        if onsale is None:
+            raise NoSuchOnsale(onsale_id)
         configure(onsale)
-        raw = _visit(onsale.id, waiter_id)
+        raw = _visit(onsale_id, waiter_id)
     if raw[0] == "opening":
-        open_once(onsale.id)
-        raw = _visit(onsale.id, waiter_id)
+        open_once(onsale_id)
+        raw = _visit(onsale_id, waiter_id)
     state = raw[0]
     if state == "early":
         return Visit(

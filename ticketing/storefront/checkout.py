@@ -28,6 +28,7 @@ from ticketing.client_ip import client_address
 from ticketing.flows import checkout as checkout_flow
 from ticketing.inventory import holds
 from ticketing.inventory.models import Hold, HoldStatus
+from ticketing.onsale.tokens import waiter_of
 from ticketing.orders import pricing
 from ticketing.orders import tickets as eticket
 from ticketing.orders.models import Order, OrderStatus
@@ -35,7 +36,7 @@ from ticketing.orders.views import order_for_token, ticket_rows
 from ticketing.screenings import selectors as catalogue
 from ticketing.screenings.models import Seat
 
-from . import messages, presale, selectors
+from . import messages, onsale_gate, presale, selectors
 from .throttle import throttled
 from .views import price_config, screening_context
 
@@ -72,6 +73,7 @@ def _remember_types(request: HttpRequest, hold: Hold) -> None:
 # ---- hold ------------------------------------------------------------------------------------
 @require_POST
 @throttled
+@onsale_gate.guarded
 def hold_seats(request: HttpRequest, pk: int) -> HttpResponse:
     """Hold the seats ticked on the map, or the best N together. Choosing again replaces the
     buyer's earlier live hold on the same screening (kept if the new seats cannot be had)."""
@@ -99,7 +101,10 @@ def hold_seats(request: HttpRequest, pk: int) -> HttpResponse:
     if seat_ids is None and not best:
         return again(str(messages.PLAIN["invalid"]), 400)
     try:
-        hold = holds.hold_replace(
+        hold = checkout_flow.hold_place(
+            replace=True,
+            waiter_id=waiter_of(request) or "",
+            user=request.user,
             screening_id=screening.pk,
             seat_ids=seat_ids,
             quantity=quantity,
@@ -193,6 +198,8 @@ def checkout(request: HttpRequest, hold_id) -> HttpResponse:
         order = Order.objects.filter(hold=hold).first()
         if order is not None:
             return redirect(_done_url(order))
+    if (gate := onsale_gate.refusal(request, hold.screening_id)) is not None:
+        return gate
     if hold.status != HoldStatus.ACTIVE or hold.expires_at <= timezone.now():
         return _expired(request, hold)
 
@@ -223,6 +230,7 @@ def checkout(request: HttpRequest, hold_id) -> HttpResponse:
                 tickets=form.tickets(),
                 promo_code=form.cleaned_data["promo_code"],
                 buyer_key=buyers.browser_key(request),
+                waiter_id=waiter_of(request) or "",
                 language=translation.get_language() or "en",
                 user=user,
                 actor="buyer:web",
@@ -239,6 +247,7 @@ def checkout(request: HttpRequest, hold_id) -> HttpResponse:
         except errors.DomainError as exc:
             error = messages.explain(exc)
         else:
+            onsale_gate.purchase_done(request, hold.screening_id)
             return _start_payment(request, order)
 
     # The types as posted (a post without one prices it at the first type), or as the form

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import account, checkout, presale, views
+from . import account, checkout, onsale_gate, presale, views
 
 app_name = "storefront"
 
@@ -12,6 +12,8 @@ urlpatterns = [
     path("screenings/<int:pk>/seats.json", views.screening_seats, name="screening-seats"),
     path("screenings/<int:pk>/hold/", checkout.hold_seats, name="hold"),
     path("presale/", presale.unlock, name="presale"),
+    path("wait/<int:onsale_id>/", onsale_gate.wait, name="wait"),
+    path("wait/<int:onsale_id>/status.json", onsale_gate.wait_status, name="wait-status"),
     path("checkout/<uuid:hold_id>/", checkout.checkout, name="checkout"),
     path("checkout/<uuid:hold_id>/release/", checkout.release, name="release"),
     path("checkout/done/<str:token>/", checkout.done, name="done"),

@@ -16,7 +16,7 @@ from ticketing.money import minor_digits
 from ticketing.screenings import selectors as catalogue
 from ticketing.screenings.models import Cinema, Film, ScreeningStatus
 
-from . import campaigns, presale, selectors
+from . import campaigns, onsale_gate, presale, selectors
 
 CINEMA_COOKIE = "marquee_cinema"
 
@@ -173,6 +173,7 @@ def screening_context(request: HttpRequest, screening, **extra) -> dict:
 
 
 @require_GET
+@onsale_gate.guarded
 def screening_detail(request: HttpRequest, pk: int) -> HttpResponse:
     screening = _screening_or_404(pk)
     return render(request, "storefront/screening.html", screening_context(request, screening))

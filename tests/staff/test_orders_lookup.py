@@ -4,9 +4,12 @@ refunding it; never another cinema's."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from payments.models import Refund
+from payments.refunds import refund_create
 from payments.services import payment_start
 from tests import factories
 from tests.concurrency import run_concurrently, unexpected, winners
@@ -249,3 +252,24 @@ def test_eight_clicks_at_once_resend_the_confirmation_three_times_only(screening
     assert unexpected(outcomes, errors.ConfirmationResendLimit) == []
     assert OutboxMessage.objects.filter(dedupe_key__contains=":resend:").count() == 3
     assert AuditEntry.objects.filter(action="order.confirmation_resent").count() == 3
+
+
+def test_an_orders_page_costs_the_same_queries_whatever_its_tickets(
+    client, screening, django_assert_max_num_queries
+):
+    small = paid_order(screening, "A1", "A2")
+    large = paid_order(screening, "B1", "B2", "B3", "B4", "B5", "B6")
+    for order, label in ((small, "A1"), (large, "B1"), (large, "B2")):
+        refund_create(
+            order_id=order.pk,
+            ticket_ids=[order.tickets.get(seat_label=label).pk],
+            actor="user:1",
+            reason="test",
+        )
+    signed_in(client, staff_user(roles.MANAGER, screening.auditorium.cinema))
+    client.get(f"/staff/orders/{small.pk}/")  # the session and permissions, read once
+
+    with CaptureQueriesContext(connection) as small_page:
+        client.get(f"/staff/orders/{small.pk}/")
+    with django_assert_max_num_queries(len(small_page)):
+        assert client.get(f"/staff/orders/{large.pk}/").status_code == 200

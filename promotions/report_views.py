@@ -9,14 +9,13 @@ screen reader reads (the chart is hidden from it), and what anyone reads exactly
 from __future__ import annotations
 
 from django.contrib import admin
-from django.contrib.admin.views.decorators import staff_member_required
-from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import path
 
 from ticketing import errors
 from ticketing.money import format_money
+from ticketing.staff.access import staff_page
 
 from . import campaigns, report_csv, reports
 
@@ -98,8 +97,7 @@ def _totals(report: reports.CampaignReport) -> list[tuple[str, object]]:
     ]
 
 
-@staff_member_required
-@permission_required("promotions.view_campaign", raise_exception=True)
+@staff_page("promotions.view_campaign")  # both factors, like every staff page
 def campaign_report_page(request, pk: int):
     try:
         campaign = campaigns.campaign_get(campaign_id=pk)

@@ -29,7 +29,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from ticketing import errors
 from ticketing.flows import mass_refunds
-from ticketing.flows.models import CancellationRun
+from ticketing.flows.models import CancellationRun, ItemStatus
 from ticketing.flows.screenings import screening_cancel
 from ticketing.money import format_money
 from ticketing.orders.models import OrderStatus
@@ -196,8 +196,10 @@ def cancellation_retry(request, run_id: int, item_id: int):
     except errors.DomainError as refused:
         messages.error(request, refused.message)
     else:
-        if outcome == "failed":
+        if outcome == ItemStatus.FAILED:
             messages.error(request, "The refund failed again: see its reason below.")
+        elif outcome == ItemStatus.PENDING:
+            messages.info(request, "The refund is being retried: watch it below.")
         else:
             messages.success(request, "Refund retried: the buyer's money is on its way.")
     return HttpResponseRedirect(reverse("staff:cancellation", args=[run.pk]))

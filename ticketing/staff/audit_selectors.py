@@ -56,7 +56,12 @@ def audit_search(*, user, filters: AuditFilters) -> QuerySet[AuditEntry]:
     if filters.action:
         entries = entries.filter(action=filters.action)
     if filters.who:
-        entries = entries.filter(Q(actor_name__icontains=filters.who) | Q(actor=filters.who))
+        # Entries that kept no name (an admin action that gave only `user:ID`) by the username.
+        users = get_user_model().objects.filter(username__icontains=filters.who)
+        actors = [f"user:{pk}" for pk in users.values_list("pk", flat=True)[:100]]
+        entries = entries.filter(
+            Q(actor_name__icontains=filters.who) | Q(actor=filters.who) | Q(actor__in=actors)
+        )
     if filters.starts:
         entries = entries.filter(at__gte=_midnight(filters.starts, filters.tz))
     if filters.ends:

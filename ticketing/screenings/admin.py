@@ -167,8 +167,9 @@ class AuditoriumForm(forms.ModelForm):
         label="Layout text",
         required=False,
         help_text=layouts.NOTATION_HELP
-        + " Seats that keep their label keep their tickets; a seat with tickets or held"
-        " cannot be removed (block it with x instead).",
+        + " Seats that keep their label keep their tickets. A seat held or sold for a screening"
+        " still to come keeps its label, place and type and cannot be blocked; a seat with"
+        " tickets is never removed.",
     )
 
     class Meta:
@@ -263,7 +264,7 @@ class AuditoriumAdmin(CinemaScopedAdmin, admin.ModelAdmin):
             return
         try:
             result = layout_flows.layout_replace(
-                auditorium=obj, text=form.cleaned_data["layout_text"]
+                auditorium=obj, text=form.cleaned_data["layout_text"], user=request.user
             )
         except ValidationError as exc:
             # Someone sold a seat between the check and the save: the layout stays as it was.
@@ -276,7 +277,9 @@ class AuditoriumAdmin(CinemaScopedAdmin, admin.ModelAdmin):
 
 @admin.register(Seat)
 class SeatAdmin(CinemaScopedAdmin, admin.ModelAdmin):
-    """Seats are made by the auditorium's layout text; here staff look, block and unblock."""
+    """Seats are made by the auditorium's layout (its text here, or the staff layout editor at
+    /staff/layouts/), which keeps every seat held or sold for a screening still to come: blocking
+    or retyping a seat goes through it (`x` blocks), never straight to the row. Here staff look."""
 
     cinema_path = "auditorium__cinema_id"
 
@@ -294,8 +297,7 @@ class SeatAdmin(CinemaScopedAdmin, admin.ModelAdmin):
     list_select_related = ["auditorium__cinema"]
     search_fields = ["row_label"]
     fields = ["auditorium", "row_label", "number", "x", "y", "seat_type", "is_sellable", "pair"]
-    readonly_fields = ["auditorium", "row_label", "number", "x", "y", "pair"]
-    actions = ["block_seats", "unblock_seats"]
+    readonly_fields = fields
     list_per_page = 200
 
     def has_add_permission(self, request):
@@ -314,30 +316,9 @@ class SeatAdmin(CinemaScopedAdmin, admin.ModelAdmin):
             return queryset.filter(row_label__iexact=term), False
         return super().get_search_results(request, queryset, search_term)
 
-    def get_readonly_fields(self, request, obj=None):
-        fields = list(super().get_readonly_fields(request, obj))
-        if obj is not None and obj.seat_type == SeatType.COUPLE:
-            fields.append("seat_type")  # couple seats come in pairs: edit them in the layout
-        return fields
-
-    def formfield_for_choice_field(self, db_field, request, **kwargs):
-        if db_field.name == "seat_type":
-            kwargs["choices"] = [c for c in SeatType.choices if c[0] != SeatType.COUPLE]
-        return super().formfield_for_choice_field(db_field, request, **kwargs)
-
     @admin.display(description="Seat", ordering="row_label")
     def label(self, obj):
         return obj.label
-
-    @admin.action(description="Block selected seats (no longer sold)", permissions=["change"])
-    def block_seats(self, request, queryset):
-        count = queryset.update(is_sellable=False)
-        self.message_user(request, f"{count} seats blocked.", messages.SUCCESS)
-
-    @admin.action(description="Unblock selected seats (on sale again)", permissions=["change"])
-    def unblock_seats(self, request, queryset):
-        count = queryset.update(is_sellable=True)
-        self.message_user(request, f"{count} seats unblocked.", messages.SUCCESS)
 
 
 # ---- films ---------------------------------------------------------------------------------

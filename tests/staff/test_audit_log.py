@@ -13,7 +13,7 @@ from ticketing.audit.models import AuditEntry
 from ticketing.audit.services import audit_record
 from ticketing.screenings import services as screening_services
 from ticketing.screenings.models import ScreeningPrice, SeatTypeSurcharge, TicketType
-from ticketing.staff import roles
+from ticketing.staff import audit_log, exports, orders, roles
 
 pytestmark = pytest.mark.django_db
 
@@ -243,3 +243,18 @@ def test_prices_changed_in_the_cinemas_inlines_are_audited(client, mine, django_
         "screenings.seattypesurcharge": {"amount": ["3.00 EUR", "4.50 EUR"]},
     }
     assert set(AuditEntry.objects.values_list("actor_name", flat=True)) == {"boss"}
+
+
+def test_every_page_here_is_a_staff_page_with_its_permission():
+    wanted = {
+        "orders": "staff.look_up_orders",
+        "order": "staff.look_up_orders",
+        "order_resend": "staff.resend_confirmation",
+        "order_refund": "staff.refund_orders",
+        "exports": "staff.export_data",
+        "export_screening": "staff.export_data",
+        "export_day": "staff.export_data",
+        "audit": "staff.view_audit",
+    }
+    patterns = [*orders.urlpatterns, *exports.urlpatterns, *audit_log.urlpatterns]
+    assert {p.name: p.callback.staff_permission for p in patterns} == wanted

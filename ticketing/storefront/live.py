@@ -200,13 +200,11 @@ async def screening_seats_live(request: HttpRequest, pk: int) -> HttpResponse:
     async def stream():
         try:
             yield b"retry: %d\n" % RETRY_MS
-            if seen is not None and seen == current:
-                yield b"id: %d\n: caught up\n\n" % current
-            else:
-                # A first connection fetches the map once (what changed since the page was
-                # made); a reconnection that missed changes does the same.
-                kind = b"hello" if seen is None else b"refetch"
-                yield b'id: %d\ndata: {"v":%d,"%s":true}\n\n' % (current, current, kind)
+            # A first connection fetches the map once (what changed since the page was made);
+            # a reconnection that missed changes does the same; one that missed none, nothing.
+            kinds = {None: b"hello", current: b"caught_up"}
+            kind = kinds.get(seen, b"refetch")
+            yield b'id: %d\ndata: {"v":%d,"%s":true}\n\n' % (current, current, kind)
             while True:
                 try:
                     frame = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)

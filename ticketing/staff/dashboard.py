@@ -13,16 +13,19 @@ is what a screen reader reads (the chart is hidden from it), and what anyone rea
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from ticketing.money import format_money, minor_digits
 
 from . import dashboard_figures as figures
 from .access import cinemas_for, staff_page
+from .dashboard_html import screening_rows
 
 FILMS_CHARTED = 12
 
@@ -41,8 +44,19 @@ def _picked(request, cinemas: list) -> tuple[list, int | None]:
     return chosen, chosen[0].pk
 
 
+@lru_cache(maxsize=4096)
+def _money(amount: int, currency: str, language: str) -> str:
+    """`format_money`, kept per process: a page writes out a few hundred amounts, many alike,
+    and CLDR formatting is the slow part of writing one."""
+    return format_money(amount, currency, language)
+
+
+def money(amount: int, currency: str) -> str:
+    return _money(amount, currency, get_language() or "en")
+
+
 def _money_cells(line: figures.Sales, currencies: list[str]) -> list[str]:
-    return [format_money(line.revenue.get(c, 0), c) for c in currencies]
+    return [money(line.revenue.get(c, 0), c) for c in currencies]
 
 
 def _section(key, title, heading, lines, currencies, chart_lines=None) -> dict:
@@ -101,7 +115,7 @@ def _refund_rows(board: figures.Dashboard) -> list[dict]:
                 "order": order,
                 "cinema": cinema.name,
                 "film": order.screening.film.title,
-                "amount": format_money(refund.amount, refund.currency),
+                "amount": money(refund.amount, refund.currency),
                 "asked": timezone.localtime(refund.created_at, cinema.tz).strftime("%d %b %H:%M"),
                 "failed": refund.status == "failed",
             }
@@ -140,12 +154,23 @@ def dashboard_page(request):
         "totals": {
             "tickets": board.totals.tickets,
             "orders": board.totals.orders,
-            "revenue": [format_money(board.totals.revenue.get(c, 0), c) for c in currencies],
+            "revenue": [money(board.totals.revenue.get(c, 0), c) for c in currencies],
         },
-        "pending_amounts": [format_money(a, c) for c, a in board.pending_orders.amounts.items()],
+        "pending_amounts": [money(a, c) for c, a in board.pending_orders.amounts.items()],
         "hold_age": _age(board.holds.oldest, board.now),
         "order_age": _age(board.pending_orders.oldest, board.now),
         "refund_rows": _refund_rows(board),
+        "week": [
+            {
+                "is_today": day.is_today,
+                "label": day.label,
+                "cinema": day.cinema,
+                "screenings": day.screenings,
+                "rows": screening_rows(day.screenings),
+            }
+            for day in board.week
+        ],
+        "selling_rows": screening_rows(board.selling_out, selling_out=True),
         "selling_out_percent": figures.SELLING_OUT_PERCENT,
         "sales_days": figures.SALES_DAYS,
     }

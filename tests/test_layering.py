@@ -45,6 +45,8 @@ OWNERS = {
     "CancellationItem": {"ticketing/flows/mass_refunds.py"},
     "TOTPDevice": {"ticketing/staff/devices.py"},
     "Onsale": {"ticketing/onsale/services.py"},
+    "BuyerTally": {"ticketing/onsale/limits.py"},
+    "BuyerCharge": {"ticketing/onsale/limits.py"},
     "StaticDevice": {"ticketing/staff/devices.py"},
     "StaticToken": {"ticketing/staff/devices.py"},
 }

@@ -209,6 +209,31 @@ class HoldLimitReached(DomainError):
     )
 
 
+class OnsaleLimitReached(DomainError):
+    """The onsale's per-buyer ticket limit, across its screenings (`ticketing.onsale.limits`):
+    `details` give the limit, how many are left, what was asked and by which identity (`per`:
+    waiter, account or email)."""
+
+    code = "onsale_limit_reached"
+    message = "This sale allows only a few tickets per buyer, and this would go past it."
+
+    def __init__(self, message: str | None = None, **details) -> None:
+        if message is None and "limit" in details and "left" in details:
+            message = (
+                f"This sale allows {details['limit']} tickets per buyer; "
+                f"{details['left']} left for you."
+            )
+        super().__init__(message, **details)
+
+
+class OnsaleLimitLost(SeatsLost):
+    """A late payment for an expired order whose buyer has since reached the onsale's limit:
+    refunded, as a late payment whose seats were sold is."""
+
+    code = "onsale_limit_lost"
+    message = "This order would go past the sale's per-buyer limit; the payment is refunded."
+
+
 # ---- the catalogue ---------------------------------------------------------------------------
 class ScreeningOverlap(DomainError):
     """The exclusion constraint refused a screening that overlaps another in its auditorium."""

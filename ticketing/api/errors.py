@@ -34,6 +34,7 @@ DOMAIN_STATUS: list[tuple[type[errors.DomainError], int]] = [
     (errors.CancellationClosed, status.HTTP_409_CONFLICT),
     (errors.RefundRefused, status.HTTP_409_CONFLICT),
     (errors.HoldLimitReached, status.HTTP_409_CONFLICT),
+    (errors.OnsaleLimitReached, status.HTTP_409_CONFLICT),
     (errors.TicketCheckedIn, status.HTTP_409_CONFLICT),
     (errors.AlreadyCheckedIn, status.HTTP_409_CONFLICT),
     (errors.TicketRefused, status.HTTP_422_UNPROCESSABLE_ENTITY),

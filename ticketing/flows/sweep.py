@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from payments import services as payments
 from ticketing.inventory import allocations, claims, holds
+from ticketing.onsale import limits as onsale_limits
 from ticketing.orders import services as orders
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,8 @@ def sweep(*, batch_size: int | None = None) -> SweepResult:
     result.payments_closed = payments.payments_close_for_closed_orders(batch_size=batch_size)
     result.claims_deleted = claims.sweep_dead(now=now, batch_size=batch_size)
     holds.holds_close_dead(now=now)
+    # Dead holds give their tickets back to the onsale's per-buyer tallies (one statement).
+    onsale_limits.charges_return_dead(now=now)
     result.allocations_released = allocations.allocations_tell_released(now=now)
     if result.claims_deleted or result.orders_expired or result.payments_closed:
         log.info(

@@ -23,10 +23,10 @@ LANGUAGES = ("en", "fr", "zh-hans")
 _batch = itertools.count(1)
 
 
-def big_screening(cinema, *, seats: int = 320, starts_in=timedelta(days=2)) -> Screening:
+def big_screening(cinema, *, seats: int = 320, starts_in=timedelta(days=2), **kw) -> Screening:
     per_row = 20
     room = factories.auditorium(cinema, rows=-(-seats // per_row), per_row=per_row)
-    return factories.screening(room, starts_in=starts_in)
+    return factories.screening(room, starts_in=starts_in, **kw)
 
 
 def paid_orders(

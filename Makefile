@@ -20,7 +20,7 @@ PYTEST_WORKERS ?= 2
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help setup run test lint fmt worker beat bench bench-promo bench-pages migrate demo schema clean prod-smoke
+.PHONY: help setup run test lint fmt worker beat bench bench-promo bench-pages bench-waiting migrate demo schema clean prod-smoke
 
 # Local commands run in development: with DJANGO_DEBUG off Marquee is production and refuses to
 # start without a secret key of its own (docs/operations.md, "Refusals").
@@ -33,6 +33,7 @@ help:
 	@echo "make bench   the onsale rush benchmark (gunicorn, PostgreSQL, Redis)"
 	@echo "make bench-promo  the rush without promo codes, then with 30% of buyers using one"
 	@echo "make bench-pages  server time and queries of the storefront pages"
+	@echo "make bench-waiting  the onsale waiting page and its status poll under load (< 60 s)"
 	@echo "make worker  a Celery worker;  make beat  the Celery beat scheduler"
 	@echo "make lint    ruff, and the layering (lint-imports, see docs/architecture.md)"
 
@@ -94,6 +95,10 @@ bench-promo: setup
 bench-pages: setup
 	@bash scripts/services.sh
 	$(PY) -m bench.pages $(BENCH_ARGS)
+
+bench-waiting: setup
+	@bash scripts/services.sh
+	$(PY) -m bench.waiting $(BENCH_ARGS)
 
 # PostgreSQL's integer ranges, as in production and in the test that compares (no query is made).
 schema: setup

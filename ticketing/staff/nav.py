@@ -8,6 +8,7 @@ from django.urls import NoReverseMatch, reverse
 PAGES = [
     ("Orders", "staff:orders", "staff.look_up_orders"),
     ("Dashboard", "staff:dashboard", "staff.view_dashboard"),
+    ("Onsales", "staff:onsales", "staff.view_dashboard"),
     ("Door", "staff:door", "staff.checkin_tickets"),
     ("Schedule", "staff:schedule", "staff.plan_schedule"),
     ("Seat layouts", "staff:layouts", "staff.edit_layouts"),

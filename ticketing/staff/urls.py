@@ -10,6 +10,7 @@ from . import (
     exports,
     layout_editor,
     login,
+    onsales,
     orders,
     schedule,
 )
@@ -21,6 +22,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("", include(login.urlpatterns)),
     path("dashboard/", include(dashboard.urlpatterns)),
+    path("onsales/", include(onsales.urlpatterns)),
     path("orders/", include(orders.urlpatterns)),
     path("schedule/", include(schedule.urlpatterns)),
     path("layouts/", include(layout_editor.urlpatterns)),

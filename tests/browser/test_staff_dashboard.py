@@ -130,7 +130,7 @@ def test_the_dashboard_on_a_phone(phone_page: Page, site: str):
     width = phone_page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 390, f"the page is {width} px wide on a 390 px phone"
     assert_accessible(phone_page, "staff dashboard on a phone")
-    phone_page.locator("#day-title").scroll_into_view_if_needed()
+    phone_page.locator("#week-title").scroll_into_view_if_needed()
     phone_page.evaluate("() => window.scrollBy(0, -16)")
     screenshot(phone_page, "staff-dashboard-phone")
 

@@ -260,6 +260,14 @@ MARQUEE = {
 # `make push`, that a proxy sends /live/ to; an absolute URL for one on another origin). Empty:
 # the maps poll, as they do with no Redis (`make run`).
 MARQUEE_PUSH_URL = env_str("MARQUEE_PUSH_URL", "/live/" if REDIS_URL else "")
+# The onsale waiting room (docs/onsale.md): live admissions at once for an onsale whose rate is
+# 0 ("as fast as purchases complete"), how long a place is kept without a poll, and how long a
+# waiter whose turn came has to take it.
+MARQUEE_ONSALE = {
+    "LIVE_ADMISSIONS": env_int("MARQUEE_ONSALE_LIVE_ADMISSIONS", 100),
+    "KEEP_SECONDS": env_int("MARQUEE_ONSALE_KEEP_SECONDS", 300),
+    "GRACE_SECONDS": env_int("MARQUEE_ONSALE_GRACE_SECONDS", 120),
+}
 
 # --- Staff pages (ticketing/staff; docs/staff.md) ---------------------------------------------
 # Staff sign in with a password and a TOTP code. Off only for local development: production

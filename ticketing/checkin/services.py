@@ -172,29 +172,32 @@ def _decide(
     if refusal is not None:
         return Outcome(error=refusal), ticket
     when = min(scan.scanned_at or now, now) if offline else now
-    if ticket.checked_in_at is None:
-        opens = doors_open_at(ticket.starts_at)
-        if when < opens:
-            return Outcome(
-                error=errors.CheckinNotOpen(
-                    f"Doors open at {timezone.localtime(opens, ZoneInfo(ticket.time_zone)):%H:%M}.",
-                    doors_open_at=opens.isoformat(),
-                )
-            ), ticket
-        if orders.ticket_mark_checked_in(ticket_id=ticket.id, at=when):
-            CheckIn.objects.create(
-                ticket_id=ticket.id,
-                screening_id=ticket.screening_id,
-                admitted_at=when,
-                recorded_at=now,
-                door=scan.door,
-                device=door.device,
-                user_id=door.user_id,
-                nonce=scan.nonce,
-                offline=offline,
+    opens = doors_open_at(ticket.starts_at)
+    # No door admits before its doors open, online or offline (the page refuses it too): an
+    # offline scan dated earlier, of a ticket admitted already or not, is refused rather than
+    # taking the admission from the door that let its holder in (a device's own clock, or a
+    # forged scanned_at, would otherwise win every race by naming a time long past).
+    if when < opens and (offline or ticket.checked_in_at is None):
+        return Outcome(
+            error=errors.CheckinNotOpen(
+                f"Doors open at {timezone.localtime(opens, ZoneInfo(ticket.time_zone)):%H:%M}.",
+                doors_open_at=opens.isoformat(),
             )
-            admission = {"result": ADMITTED, "admitted_at": when.isoformat(), "door": scan.door}
-            return Outcome(admission={**admission, "ticket": _describe(ticket)}), ticket
+        ), ticket
+    if ticket.checked_in_at is None and orders.ticket_mark_checked_in(ticket_id=ticket.id, at=when):
+        CheckIn.objects.create(
+            ticket_id=ticket.id,
+            screening_id=ticket.screening_id,
+            admitted_at=when,
+            recorded_at=now,
+            door=scan.door,
+            device=door.device,
+            user_id=door.user_id,
+            nonce=scan.nonce,
+            offline=offline,
+        )
+        admission = {"result": ADMITTED, "admitted_at": when.isoformat(), "door": scan.door}
+        return Outcome(admission={**admission, "ticket": _describe(ticket)}), ticket
     # Admitted already, by another door (maybe a moment ago, in a transaction we waited for).
     admission = CheckIn.objects.select_for_update().filter(ticket_id=ticket.id).first()
     if admission is None:  # checked in before the door kept its check-ins (or by hand)

@@ -1,0 +1,48 @@
+"""A security review of the staff pages and the door (issue 11): each test is an attack that
+worked before its fix."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tests.checkin.support import Lobby, nonce, scan
+from ticketing.checkin.models import CheckIn, CheckInConflict
+
+pytestmark = pytest.mark.django_db
+
+
+def sync(client, *scans):
+    response = client.post("/api/v1/checkins/sync/", {"scans": list(scans)}, format="json")
+    assert response.status_code == 200, response.content
+    return response.json()["results"]
+
+
+def test_an_offline_scan_dated_before_the_doors_opened_cannot_take_an_admission():
+    """A scanner posting a scanned_at long past (2001) for a ticket another door admitted used to
+    become the admission, and the real door a conflict."""
+    lobby = Lobby()
+    ticket = lobby.ticket("A1")
+    north, south = lobby.scanner("North"), lobby.scanner("South")
+    assert scan(north, lobby.qr(ticket), screening=lobby.screening.pk).status_code == 200
+
+    (result,) = sync(
+        south,
+        {
+            "code": lobby.qr(ticket),
+            "door": "South",
+            "nonce": nonce(),
+            "scanned_at": "2001-01-01T00:00:00Z",
+        },
+    )
+
+    assert result["status"] == 422
+    assert result["error"]["code"] == "checkin_not_open"
+    admission = CheckIn.objects.get(ticket=ticket)
+    assert admission.door == "North"
+    assert timezone.now() - admission.admitted_at < timedelta(minutes=1)
+    ticket.refresh_from_db()
+    assert ticket.checked_in_at == admission.admitted_at
+    assert not CheckInConflict.objects.exists()

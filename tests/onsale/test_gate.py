@@ -238,3 +238,42 @@ def test_the_waiting_room_never_answers_500_to_a_tampered_waiter_cookie(client, 
     assert client.get(f"/wait/{sale.pk}/").status_code in (200, 302)
     assert client.get("/wait/999999/").status_code == 404
     assert waiting.WaitingRoomUnavailable
+
+
+def test_an_admitted_buyer_holds_seats_and_reaches_checkout_and_a_stranger_does_not(screening):
+    from tests.storefront.support import hold_seats
+    from ticketing.inventory.models import Hold
+
+    sale = onsale(screening)
+    buyer = admitted_client(sale, screening)
+
+    held = hold_seats(buyer, screening, "C4", "C5")
+
+    assert held.status_code == 302
+    hold = Hold.objects.get(screening=screening)
+    assert held["Location"] == f"/checkout/{hold.pk}/"
+    assert buyer.get(held["Location"]).status_code == 200
+    stranger = Client()
+    stranger.cookies[tokens.admission_cookie(sale.pk)] = buyer.cookies[
+        tokens.admission_cookie(sale.pk)
+    ].value
+    assert stranger.get(held["Location"]).status_code in (303, 404)
+
+
+def test_seats_held_in_time_can_be_paid_for_after_the_admission_ends(screening):
+    from tests.storefront.support import hold_seats
+    from ticketing.inventory.models import Hold
+
+    sale = onsale(screening)
+    buyer = admitted_client(sale, screening)
+    hold_seats(buyer, screening, "C4")
+    hold = Hold.objects.get(screening=screening)
+    name = tokens.admission_cookie(sale.pk)
+    claims = signing.loads(buyer.cookies[name].value, salt=tokens.ADMISSION_SALT)
+    # an admission that ends a moment after the seats were held
+    ending = tokens.issue(onsale_id=sale.pk, waiter_id=claims["w"], ends_at=time.time() + 1.5)
+    buyer.cookies[name] = ending
+    time.sleep(2.1)
+
+    assert buyer.get(f"/checkout/{hold.pk}/").status_code == 200
+    assert buyer.get(f"/screenings/{screening.pk}/").status_code == 303  # but no new choice

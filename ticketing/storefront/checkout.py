@@ -198,7 +198,7 @@ def checkout(request: HttpRequest, hold_id) -> HttpResponse:
         order = Order.objects.filter(hold=hold).first()
         if order is not None:
             return redirect(_done_url(order))
-    if (gate := onsale_gate.refusal(request, hold.screening_id)) is not None:
+    if (gate := onsale_gate.refusal(request, hold.screening_id, since=hold.created_at)) is not None:
         return gate
     if hold.status != HoldStatus.ACTIVE or hold.expires_at <= timezone.now():
         return _expired(request, hold)

@@ -52,8 +52,11 @@ def _wait_url(onsale_id: int, screening_id: int | None, why: str = "") -> str:
     return f"{url}?{urlencode(query)}" if query else url
 
 
-def refusal(request: HttpRequest, screening_id: int) -> HttpResponse | None:
-    """None if the browser may open this screening now; else the way to the waiting page."""
+def refusal(request: HttpRequest, screening_id: int, *, since=None) -> HttpResponse | None:
+    """None if the browser may open this screening now; else the way to the waiting page.
+
+    `since` (checkout: when the hold was made): the admission must have been good then, so a
+    buyer who held seats in time finishes paying on the hold's own clock."""
     onsale = selectors.onsale_for_screening(screening_id)
     if onsale is None:
         return None
@@ -62,6 +65,7 @@ def refusal(request: HttpRequest, screening_id: int) -> HttpResponse | None:
             request.COOKIES.get(tokens.admission_cookie(onsale.id)),
             onsale_id=onsale.id,
             waiter_id=tokens.waiter_of(request),
+            now=since.timestamp() if since is not None else None,
         )
     except tokens.Refused as refused:
         why = "" if refused.reason == "missing" else refused.reason

@@ -277,3 +277,20 @@ def test_seats_held_in_time_can_be_paid_for_after_the_admission_ends(screening):
 
     assert buyer.get(f"/checkout/{hold.pk}/").status_code == 200
     assert buyer.get(f"/screenings/{screening.pk}/").status_code == 303  # but no new choice
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("fr", "Vous êtes numéro 1 dans la file."), ("zh-hans", "您在队列中排第 1 位。")],
+)
+def test_the_waiting_page_and_its_poll_speak_the_buyers_language(language, words, screening):
+    sale = onsale(screening)
+    admitted_client(sale, screening)
+    admitted_client(sale, screening)
+    browser = Client(headers={"accept-language": language})
+
+    page = browser.get(f"/wait/{sale.pk}/?s={screening.pk}").content.decode()
+    status = browser.get(f"/wait/{sale.pk}/status.json").json()
+
+    assert words in page
+    assert status["positionText"].startswith(words)

@@ -46,3 +46,10 @@ def test_an_offline_scan_dated_before_the_doors_opened_cannot_take_an_admission(
     ticket.refresh_from_db()
     assert ticket.checked_in_at == admission.admitted_at
     assert not CheckInConflict.objects.exists()
+
+
+def test_a_sign_in_with_a_nul_byte_is_a_wrong_password_not_a_500(client):
+    for url in ("/staff/login/", "/admin/login/"):
+        response = client.post(url, {"username": "boss\x00", "password": "x\x00"})
+        assert response.status_code == 200
+        assert "do not match a staff account" in response.content.decode()

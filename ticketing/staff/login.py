@@ -102,7 +102,10 @@ def password_post(request: HttpRequest, next_url: str) -> HttpResponse:
     if over:
         return throttled(request, over)
 
-    user = authenticate(request, username=username, password=request.POST.get("password", ""))
+    password = request.POST.get("password", "")
+    # A NUL byte cannot be in a username (PostgreSQL refuses it in a query: a 500 before).
+    typed = "\x00" not in username and "\x00" not in password
+    user = authenticate(request, username=username, password=password) if typed else None
     if user is None or not (user.is_active and user.is_staff):
         for throttle in failures:
             throttle.add(request)

@@ -255,3 +255,10 @@ def test_earlier_days_are_kept_a_while_and_today_is_always_live(paris):
 
     figures.earlier_days_forget([cinema])
     assert figures.dashboard(cinemas=[cinema]).totals.tickets == 3
+
+
+def test_a_manager_of_no_cinema_yet_is_told_so(client, paris):
+    signed_in(client, staff_user(roles.MANAGER))
+    page = client.get(URL)
+    assert page.status_code == 200
+    assert "You work for no cinema yet" in page.content.decode()

@@ -9,7 +9,9 @@ import pytest
 from django.utils import timezone
 
 from tests.checkin.support import Lobby, nonce, scan
+from tests.staff.support import staff_user, totp_device
 from ticketing.checkin.models import CheckIn, CheckInConflict
+from ticketing.staff import devices, roles
 
 pytestmark = pytest.mark.django_db
 
@@ -53,3 +55,15 @@ def test_a_sign_in_with_a_nul_byte_is_a_wrong_password_not_a_500(client):
         response = client.post(url, {"username": "boss\x00", "password": "x\x00"})
         assert response.status_code == 200
         assert "do not match a staff account" in response.content.decode()
+
+
+def test_a_code_with_a_nul_byte_is_a_wrong_code_not_a_500(client):
+    member = staff_user(roles.BOX_OFFICE)
+    totp_device(member)
+    devices.backup_codes_issue(user=member)
+    client.post("/staff/login/", {"username": member.username, "password": "pw-for-tests-only"})
+
+    for code in ("abcd\x00efg", "12345\x00"):
+        response = client.post("/staff/login/code/", {"code": code})
+        assert response.status_code == 200
+        assert "That code is not right" in response.content.decode()

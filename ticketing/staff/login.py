@@ -184,6 +184,8 @@ def _devices_for_token(signing_devices, token: str):
     """The devices that could have made `token`: six digits are the authenticator's, eight
     characters a backup code. Trying only those keeps django-otp's own per-device backoff for
     the device that was actually used."""
+    if not (token.isascii() and token.isalnum()):
+        return  # no code has other characters (a NUL byte reached the database: a 500)
     for device in signing_devices:
         if isinstance(device, TOTPDevice):
             if token.isdigit() and len(token) == device.digits:

@@ -37,7 +37,8 @@ log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 15.0
 RETRY_MS = 3000  # the browser's reconnect delay
 QUEUE_SIZE = 256  # a viewer this far behind is told to refetch instead
-CONNECT_SECONDS = 1.0  # how long a new connection waits for the subscription to come up
+CONNECT_SECONDS = 2.0  # how long a new connection waits for the subscription or Redis
+REDIS_CONNECTIONS = 8  # this process's: the subscription, and reading versions
 REFETCH = b'data: {"refetch":true}\n\n'
 
 
@@ -72,9 +73,14 @@ class Hub:
 
     def _client(self):
         if self.redis is None:
-            self.redis = redis.asyncio.Redis.from_url(
-                settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=None
+            # A few connections, shared: a crowd connecting at once waits for one in turn.
+            pool = redis.asyncio.BlockingConnectionPool.from_url(
+                settings.REDIS_URL,
+                max_connections=REDIS_CONNECTIONS,
+                timeout=CONNECT_SECONDS,
+                socket_connect_timeout=0.5,
             )
+            self.redis = redis.asyncio.Redis(connection_pool=pool)
         return self.redis
 
     async def _listen(self) -> None:
@@ -102,7 +108,7 @@ class Hub:
                     await pubsub.aclose()
             if self.redis is not None:
                 with contextlib.suppress(Exception):
-                    await self.redis.aclose()
+                    await self.redis.aclose(close_connection_pool=True)
                 self.redis = None
 
     def _fan_out(self, channel: bytes, data: bytes) -> None:
@@ -207,7 +213,8 @@ async def screening_seats_live(request: HttpRequest, pk: int) -> HttpResponse:
             yield b'id: %d\ndata: {"v":%d,"%s":true}\n\n' % (current, current, kind)
             while True:
                 try:
-                    frame = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
+                    async with asyncio.timeout(HEARTBEAT_SECONDS):  # no task per message
+                        frame = await queue.get()
                 except TimeoutError:
                     yield b": heartbeat\n\n"
                     continue

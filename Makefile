@@ -20,7 +20,7 @@ PYTEST_WORKERS ?= 2
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help setup run test lint fmt worker beat bench bench-promo bench-pages bench-waiting migrate demo schema clean prod-smoke
+.PHONY: help setup run test lint fmt worker beat bench bench-promo bench-pages bench-waiting bench-onsale migrate demo schema clean prod-smoke
 
 # Local commands run in development: with DJANGO_DEBUG off Marquee is production and refuses to
 # start without a secret key of its own (docs/operations.md, "Refusals").
@@ -34,6 +34,7 @@ help:
 	@echo "make bench-promo  the rush without promo codes, then with 30% of buyers using one"
 	@echo "make bench-pages  server time and queries of the storefront pages"
 	@echo "make bench-waiting  the onsale waiting page and its status poll under load (< 60 s)"
+	@echo "make bench-onsale  a whole onsale: 3,000 buyers through the waiting room until sold out (~2 min)"
 	@echo "make worker  a Celery worker;  make beat  the Celery beat scheduler"
 	@echo "make lint    ruff, and the layering (lint-imports, see docs/architecture.md)"
 
@@ -99,6 +100,10 @@ bench-pages: setup
 bench-waiting: setup
 	@bash scripts/services.sh
 	$(PY) -m bench.waiting $(BENCH_ARGS)
+
+bench-onsale: setup
+	@bash scripts/services.sh
+	$(PY) -m bench.onsale_room $(BENCH_ARGS)
 
 # PostgreSQL's integer ranges, as in production and in the test that compares (no query is made).
 schema: setup

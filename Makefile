@@ -19,12 +19,13 @@ TEST_BROKER_URL ?= redis://127.0.0.1:6379/14
 PYTEST_WORKERS ?= 2
 HOST ?= 127.0.0.1
 PORT ?= 8000
+PUSH_PORT ?= 8001
 
-.PHONY: help setup run test lint fmt worker beat bench bench-promo bench-pages bench-waiting bench-onsale migrate demo schema clean prod-smoke
+.PHONY: help setup run test lint fmt worker beat bench bench-promo bench-pages bench-waiting bench-onsale bench-push push migrate demo schema clean prod-smoke
 
 # Local commands run in development: with DJANGO_DEBUG off Marquee is production and refuses to
 # start without a secret key of its own (docs/operations.md, "Refusals").
-migrate demo run worker beat schema: export DJANGO_DEBUG ?= 1
+migrate demo run worker beat push schema: export DJANGO_DEBUG ?= 1
 
 help:
 	@echo "make run     set up and serve on http://$(HOST):$(PORT) (SQLite unless DATABASE_URL/REDIS_URL)"
@@ -33,9 +34,11 @@ help:
 	@echo "make bench   the onsale rush benchmark (gunicorn, PostgreSQL, Redis)"
 	@echo "make bench-promo  the rush without promo codes, then with 30% of buyers using one"
 	@echo "make bench-pages  server time and queries of the storefront pages"
+	@echo "make bench-push   open push connections one push process holds, hold -> every map"
 	@echo "make bench-waiting  the onsale waiting page and its status poll under load (< 60 s)"
 	@echo "make bench-onsale  a whole onsale: 3,000 buyers through the waiting room until sold out (~2 min)"
 	@echo "make worker  a Celery worker;  make beat  the Celery beat scheduler"
+	@echo "make push    the seat maps' push server (uvicorn, ASGI) on port $(PUSH_PORT); needs REDIS_URL"
 	@echo "make lint    ruff, and the layering (lint-imports, see docs/architecture.md)"
 
 $(UV):
@@ -81,6 +84,11 @@ worker: setup
 beat: setup
 	$(VENV)/bin/celery -A ticketing beat --loglevel=INFO --schedule=var/celerybeat-schedule
 
+# The push server for live seat maps (ticketing/storefront/live.py): a proxy sends /live/ to it.
+push: setup
+	$(VENV)/bin/uvicorn ticketing.asgi:application --host $(HOST) --port $(PUSH_PORT) \
+		--no-access-log --timeout-graceful-shutdown 5
+
 prod-smoke: setup
 	@bash scripts/services.sh
 	$(PY) scripts/prod_smoke.py
@@ -104,6 +112,10 @@ bench-waiting: setup
 bench-onsale: setup
 	@bash scripts/services.sh
 	$(PY) -m bench.onsale_room $(BENCH_ARGS)
+
+bench-push: setup
+	@bash scripts/services.sh
+	$(PY) -m bench.push $(BENCH_ARGS)
 
 # PostgreSQL's integer ranges, as in production and in the test that compares (no query is made).
 schema: setup

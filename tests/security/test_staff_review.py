@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from tests.checkin.support import Lobby, nonce, scan
-from tests.staff.support import staff_user, totp_device
+from tests.staff.support import signed_in, staff_user, totp_device
 from ticketing.checkin.models import CheckIn, CheckInConflict
 from ticketing.staff import devices, roles
 
@@ -67,3 +67,10 @@ def test_a_code_with_a_nul_byte_is_a_wrong_code_not_a_500(client):
         response = client.post("/staff/login/code/", {"code": code})
         assert response.status_code == 200
         assert "That code is not right" in response.content.decode()
+
+
+def test_the_door_page_reads_a_screening_that_is_not_a_number_as_none(client):
+    lobby = Lobby()
+    signed_in(client, staff_user(roles.BOX_OFFICE, lobby.cinema))
+    for asked in ("²", "٣", "1²"):
+        assert client.get("/staff/door/", {"screening": asked}).status_code == 200

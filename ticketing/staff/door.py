@@ -103,7 +103,7 @@ def door(request):
     screenings = todays_screenings(request.user)
     chosen = None
     asked = request.GET.get("screening", "")
-    if asked.isdigit():
+    if asked.isascii() and asked.isdigit():  # "²" is a digit to str.isdigit, not to int()
         chosen = next((s for s in screenings if s.pk == int(asked)), None)
     chosen = chosen or screening_now(screenings)
     config = {

@@ -173,7 +173,7 @@ class Dashboard:
 # ---- reading it --------------------------------------------------------------------------------
 def dashboard(*, cinemas: list[Cinema], now: datetime | None = None) -> Dashboard:
     """Everything the dashboard shows for these cinemas (already narrowed to the member's).
-    Nine queries at most (eight when the earlier days are cached), none of them per row."""
+    Ten queries at most (nine when the earlier days are cached), none of them per row."""
     now = now or timezone.now()
     # The cinemas' auditoriums, named directly in every query below: the planner estimates a
     # filter on a big table's own column from its statistics, where one through the cinemas'

@@ -35,7 +35,7 @@
   function clock(seconds) {
     var d = new Date(seconds * 1000);
     function two(n) { return n < 10 ? "0" + n : String(n); }
-    return two(d.getHours()) + ":" + two(d.getMinutes()) + ":" + two(d.getSeconds());
+    return two(d.getHours()) + ":" + two(d.getMinutes());
   }
 
   function options(width, series) {
@@ -43,14 +43,14 @@
       width: width,
       height: HEIGHT,
       padding: [12, 12, 0, 0],
-      legend: { show: series.length > 2 },
+      legend: { show: series.length > 2, live: false },
       cursor: { drag: { x: false, y: false } },
       scales: {
         x: { time: false },
         y: { range: function (u, min, max) { return [0, Math.max(1, Math.ceil((max || 0) * 1.1))]; } }
       },
       axes: [
-        { values: function (u, splits) { return splits.map(clock); }, size: 36 },
+        { values: function (u, splits) { return splits.map(clock); }, size: 36, space: 70 },
         { size: 52 }
       ],
       series: series

@@ -186,7 +186,7 @@ def _per_minute(history: list[list], column: int, now: float) -> float | None:
     seconds = last[0] - first[0]
     if seconds <= 0:
         return None
-    return round((last[column] - first[column]) * 60 / seconds, 1)
+    return max(0.0, round((last[column] - first[column]) * 60 / seconds, 1))
 
 
 def _series(history: list[list]) -> dict:
@@ -201,12 +201,13 @@ def _series(history: list[list]) -> dict:
             purchases.append(None)
             continue
         scale = 60 / (point[0] - before[0])
+        # A total that went down (orders cancelled, Redis' figures lost) reads as 0, not less.
         admitted.append(
             None
             if point[2] is None or before[2] is None
-            else round((point[2] - before[2]) * scale, 1)
+            else max(0.0, round((point[2] - before[2]) * scale, 1))
         )
-        purchases.append(round((point[3] - before[3]) * scale, 1))
+        purchases.append(max(0.0, round((point[3] - before[3]) * scale, 1)))
     return {
         "t": times,
         "waiting": waiting_,

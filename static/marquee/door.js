@@ -12,6 +12,7 @@
   var REPEAT_MS = 4000;        // the same QR seen again within this is the same scan
   var REFRESH_MS = 60000;      // keys and the ticket list are kept fresh this often
   var SYNC_MS = 15000;         // waiting scans are retried this often
+  var SYNC_BATCH = 200;        // scans a sync sends (the server takes at most SYNC_MAX_SCANS, 500)
   var SHOW_OK_MS = 2500;       // an admission is shown this long
   var SHOW_BAD_MS = 6000;      // a refusal this long (or until tapped)
 
@@ -332,6 +333,10 @@
     var queue = core.store.queue();
     if (!queue.length || !navigator.onLine) return Promise.resolve();
     if (syncing) return syncing;
+    // A long queue goes in batches: sent whole, more than the server takes was refused every
+    // time, and the device kept its scans for ever.
+    var more = queue.length > SYNC_BATCH;
+    queue = queue.slice(0, SYNC_BATCH);
     syncing = api("POST", "sync/", { scans: queue }, 30000).catch(function () { return null; }).then(function (answer) {
       if (unreachable(answer)) { setOnline(false); return; }
       setOnline(true);
@@ -350,10 +355,11 @@
       });
       core.store.dequeue(done);
       showConflicts();
-      return refresh();
-    }).then(function () {
+      return refresh().then(function () { return done.length > 0 && more; });
+    }).then(function (next) {
       syncing = null;
       showBanner();
+      if (next) window.setTimeout(sync, 1000);
     }, function () {
       syncing = null;
       showBanner();

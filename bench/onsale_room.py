@@ -67,12 +67,12 @@ def parse_args(argv):
     p.add_argument("--seats-per-row", type=int, default=20)
     p.add_argument("--ticket-limit", type=int, default=4, help="the onsale's per-buyer limit")
     p.add_argument("--poll", type=float, default=4.0, help="seconds between a waiter's polls")
-    p.add_argument("--calibrate", type=float, default=8.0, help="calibration seconds")
+    p.add_argument("--calibrate", type=float, default=6.0, help="calibration seconds")
     p.add_argument("--calibrate-buyers", type=int, default=12, help="calibration's buyers")
     p.add_argument("--headroom", type=float, default=0.8, help="rate = this x measured pace")
     p.add_argument("--rate", type=int, default=None, help="admissions a minute (skips the pace)")
     p.add_argument("--greedy-share", type=float, default=0.1, help="buyers who try again")
-    p.add_argument("--cap", type=float, default=75.0, help="seconds after opening, at most")
+    p.add_argument("--cap", type=float, default=60.0, help="seconds after opening, at most")
     p.add_argument(
         "--after-sold-out", type=float, default=30.0, help="seconds the run goes on once sold out"
     )

@@ -74,3 +74,25 @@ def test_the_door_page_reads_a_screening_that_is_not_a_number_as_none(client):
     signed_in(client, staff_user(roles.BOX_OFFICE, lobby.cinema))
     for asked in ("²", "٣", "1²"):
         assert client.get("/staff/door/", {"screening": asked}).status_code == 200
+
+
+def test_a_scanner_key_repeating_big_syncs_is_throttled(settings):
+    """Each sync of 500 scans is seconds of database work: a leaked key sending it at the
+    scanner's 600 requests a minute held every worker."""
+    settings.MARQUEE_CHECKIN = {**settings.MARQUEE_CHECKIN, "SYNC_RATE": "3/min"}
+    lobby = Lobby()
+    scanner, other = lobby.scanner("North"), lobby.scanner("South")
+    junk = {"code": "A" * 24, "scanned_at": timezone.now().isoformat()}
+
+    def send(client):
+        return client.post(
+            "/api/v1/checkins/sync/", {"scans": [{**junk, "nonce": nonce()}]}, format="json"
+        )
+
+    assert [send(scanner).status_code for _ in range(4)] == [200, 200, 200, 429]
+    refused = send(scanner)
+    assert refused.json()["error"]["code"] == "throttled"
+    assert int(refused["Retry-After"]) >= 1
+    assert send(other).status_code == 200  # counted per door
+    # Scans one at a time are the door's usual rate, not the sync's.
+    assert scan(scanner, "A" * 24).status_code == 404

@@ -23,12 +23,15 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from ticketing import errors, ticket_signing
 from ticketing.checkin import selectors
 from ticketing.checkin.services import Door, Outcome, ScanRequest, checkin_scan, checkin_sync
 from ticketing.partners.models import Scope
+from ticketing.ratelimit import FixedWindowThrottle
 from ticketing.staff import access
 
 from .common import ERROR, refusals
@@ -245,8 +248,28 @@ SYNC_RESULT = inline_serializer(
 )
 
 
+class SyncRateThrottle(FixedWindowThrottle, SimpleRateThrottle):
+    """Syncs per door (scanner key or staff member), besides the door's rate of requests: one
+    sync of SYNC_MAX_SCANS scans is that many scans decided (seconds of database work), so a
+    leaked scanner key repeating it at the scanner's 600 requests a minute would hold every
+    worker. MARQUEE_CHECKIN["SYNC_RATE"]; a device drains a long queue in batches
+    (static/marquee/door.js)."""
+
+    scope = "checkin_sync"
+
+    def get_rate(self):
+        return settings.MARQUEE_CHECKIN.get("SYNC_RATE", "6/min")
+
+    def get_cache_key(self, request, view):
+        api_key = getattr(request.user, "api_key", None)
+        ident = f"key{api_key.pk}" if api_key is not None else f"user{request.user.pk}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
 @extend_schema(tags=["check-in"])
 class CheckinSync(DoorView):
+    throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, SyncRateThrottle]
+
     @extend_schema(
         request=SyncInput,
         responses={

@@ -50,6 +50,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from ticketing import errors
+from ticketing.inventory.models import Hold
 from ticketing.orders import signals
 
 log = logging.getLogger(__name__)
@@ -226,7 +227,7 @@ def _return_where(condition: str, params: list) -> int:
 
 
 def _dead_hold_condition(now) -> tuple[str, list]:
-    holds = "inventory_hold"
+    holds = Hold._meta.db_table
     return (
         f"c.order_id IS NULL AND c.hold_id IN (SELECT h.id FROM {holds} h WHERE h.id = c.hold_id "
         "AND (h.status IN ('released', 'expired') OR (h.status = 'active' AND h.expires_at <= %s)))",

@@ -100,15 +100,16 @@ def _seats(screening_ids: list[int], now) -> dict:
         or 0
     )
     claims = SeatClaim.objects.filter(screening_id__in=screening_ids).aggregate(
-        sold=Count("pk", filter=Q(expires_at__isnull=True)),
-        held=Count("pk", filter=Q(expires_at__gt=now)),
+        live=Count("pk", filter=Q(expires_at__isnull=True) | Q(expires_at__gt=now)),
+        sold=Count("pk", filter=Q(expires_at__isnull=True, order__isnull=False)),
     )
-    sold, held = claims["sold"] or 0, claims["held"] or 0
+    live, sold = claims["live"] or 0, claims["sold"] or 0
+    # Held: by buyers choosing or paying, or set aside for a partner.
     return {
         "capacity": capacity,
         "sold": sold,
-        "held": held,
-        "left": max(0, capacity - sold - held),
+        "held": live - sold,
+        "left": max(0, capacity - live),
     }
 
 

@@ -315,3 +315,21 @@ def test_one_email_ordering_from_two_browsers_at_once_stays_within_the_limit():
     assert len(winners(outcomes)) == 1
     assert unexpected(outcomes, errors.OnsaleLimitReached) == []
     assert email_count(the_sale, "same@example.com") == 4
+
+
+def test_an_order_made_from_a_hold_just_given_back_as_dead_counts_it_again(sale):
+    # A sweep read the hold past its time a moment before the order took it (clocks differ by
+    # a few milliseconds at the expiry): the order counts the tickets again.
+    the_sale, friday, _saturday = sale
+    made = hold(friday, "A1", "A2")
+    later = made.expires_at
+    Hold.objects.filter(pk=made.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    limits.charges_return_dead()
+    assert counted(the_sale, "waiter", "waiter-1") == 0
+    Hold.objects.filter(pk=made.pk).update(expires_at=later)
+
+    order(made)
+
+    assert counted(the_sale, "waiter", "waiter-1") == 2
+    assert email_count(the_sale, "fan@example.com") == 2
+    assert limits.BuyerCharge.objects.get().returned_at is None

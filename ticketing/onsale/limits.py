@@ -294,6 +294,13 @@ def charge_order(*, onsale, order, waiter_id: str = "", buyer_key: str = "", use
         _count_each(onsale.id, onsale.ticket_limit, wanted, tickets)
         return
     new = {kind: value for kind, value in wanted.items() if value and not getattr(charge, kind)}
+    if charge.returned_at is not None:
+        # Given back as a dead hold by a request that read the hold a moment before this order
+        # took it (its clock just past the expiry): the order counts it all again.
+        counting = {kind: getattr(charge, kind) for kind in KINDS} | new
+        _count_each(onsale.id, onsale.ticket_limit, counting, charge.tickets)
+        BuyerCharge.objects.filter(pk=charge.pk).update(order=order, returned_at=None, **new)
+        return
     _count_each(onsale.id, onsale.ticket_limit, new, charge.tickets)
     BuyerCharge.objects.filter(pk=charge.pk).update(order=order, **new)
 

@@ -59,7 +59,7 @@ def parse_args(argv):
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--buyers", type=int, default=3000, help="waiting buyers (default 3000)")
-    p.add_argument("--early-share", type=float, default=0.25, help="share arriving before opening")
+    p.add_argument("--early-share", type=float, default=0.15, help="share arriving before opening")
     p.add_argument("--early-seconds", type=float, default=12.0, help="arrivals before opening")
     p.add_argument("--late-seconds", type=float, default=20.0, help="arrivals after opening")
     p.add_argument("--screenings", type=int, default=3, help="screenings in the onsale")
@@ -72,7 +72,7 @@ def parse_args(argv):
     p.add_argument("--headroom", type=float, default=0.8, help="rate = this x measured pace")
     p.add_argument("--rate", type=int, default=None, help="admissions a minute (skips the pace)")
     p.add_argument("--greedy-share", type=float, default=0.1, help="buyers who try again")
-    p.add_argument("--cap", type=float, default=60.0, help="seconds after opening, at most")
+    p.add_argument("--cap", type=float, default=85.0, help="seconds after opening, at most")
     p.add_argument(
         "--after-sold-out", type=float, default=30.0, help="seconds the run goes on once sold out"
     )

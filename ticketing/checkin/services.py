@@ -38,7 +38,7 @@ from ticketing.orders import services as orders
 from ticketing.orders.models import OrderStatus
 from ticketing.partners import services as partners
 from ticketing.partners.models import ApiKey, Scope
-from ticketing.screenings.models import ScreeningStatus
+from ticketing.screenings.models import Screening, ScreeningStatus
 
 from .models import CheckIn, CheckInConflict, Scan
 
@@ -268,6 +268,15 @@ def _offline_double(
     return Outcome(error=_already(admission)), ticket
 
 
+def _screening_logged(scan: ScanRequest, ticket: orders.DoorTicket | None) -> int | None:
+    """The screening the door said it was checking, for its `Scan` row: None when there is no
+    such screening (a key of the log, which a made-up id broke at commit: a 500)."""
+    wanted = scan.screening_id
+    if wanted is None or (ticket is not None and ticket.screening_id == wanted):
+        return wanted
+    return wanted if Screening.objects.filter(pk=wanted).exists() else None
+
+
 def _stored(outcome: Outcome) -> tuple[str, dict]:
     if outcome.error is None:
         return ADMITTED, outcome.admission or {}
@@ -306,7 +315,7 @@ def checkin_scan(
                 request_digest=_digest(scan),
                 ticket_id=ticket.id if ticket else None,
                 cinema_id=ticket.cinema_id if ticket else None,
-                screening_id=scan.screening_id,
+                screening_id=_screening_logged(scan, ticket),
                 door=scan.door,
                 device=door.device,
                 user_id=door.user_id,

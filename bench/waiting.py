@@ -69,6 +69,7 @@ async def _load(base_url, path_for, cookies, *, seconds, connections):
     """GETs for `seconds` from `connections` keep-alive clients: (latencies, errors)."""
     latencies: list[float] = []
     errors: dict[str, int] = {}
+    admitted = [0]
     deadline = time.monotonic() + seconds
     rng = random.Random(13)
 
@@ -86,13 +87,15 @@ async def _load(base_url, path_for, cookies, *, seconds, connections):
                     errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
                     continue
                 latencies.append(time.perf_counter() - started)
-                if status != 200:
+                if status == 302:  # a waiter whose turn it is, sent to the seats
+                    admitted[0] += 1
+                elif status != 200:
                     errors[str(status)] = errors.get(str(status), 0) + 1
         finally:
             await conn.close()
 
     await asyncio.gather(*(client() for _ in range(connections)))
-    return latencies, errors
+    return latencies, errors, admitted[0]
 
 
 def main(argv=None) -> int:
@@ -160,12 +163,12 @@ def main(argv=None) -> int:
     ) as (base_url, proc):
         print(f"bench: gunicorn on {base_url}", flush=True)
         # warm-up: every worker imports, connects, loads templates and scripts
-        asyncio.run(_load(base_url, phases["waiting page"], cookies, seconds=1.5, connections=8))
+        asyncio.run(_load(base_url, phases["waiting page"], cookies, seconds=3, connections=16))
         for name, path_for in phases.items():
             xacts = _transactions(args.database_url, dbname)
             meter = cpu.CpuMeter(proc.pid, dbname, args.redis_url)
             meter.start()
-            latencies, errors = asyncio.run(
+            latencies, errors, sent_in = asyncio.run(
                 _load(
                     base_url,
                     path_for,
@@ -186,7 +189,7 @@ def main(argv=None) -> int:
                 f"{q[98] * 1000:6.1f} ms  server CPU {per_request_ms:.2f} ms/req "
                 f"(Redis {redis_ms:.3f} ms/req, load generator {used['loadgen_cpu_s']:.1f} s)  "
                 f"machine busy {used['machine_busy_pct']}% of {used['machine_cores']} cores  "
-                f"database transactions {xacts}  errors {errors or 0}",
+                f"database transactions {xacts}  admitted (302) {sent_in}  errors {errors or 0}",
                 flush=True,
             )
             # a handful of transactions: the stats queries of this bench itself

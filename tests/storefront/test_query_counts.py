@@ -18,7 +18,7 @@ from ticketing.inventory import seatmap
 pytestmark = pytest.mark.django_db
 
 # The screening; its per-screening prices, its cinema's ticket types and surcharges; the live
-# statuses; the layout; whether it is in an onsale (ticketing/onsale/selectors.py: cached 30 s in
+# statuses; the layout; whether it is in an onsale (ticketing/onsale/selectors.py: cached in
 # Redis and 5 s per process, so only a cold page pays it). A browser without a session has no
 # hold to look for.
 SCREENING_PAGE_QUERIES = 7

@@ -1,8 +1,8 @@
-"""Reads of onsales for the hot path: which onsale a screening belongs to, cached briefly.
+"""Reads of onsales for the hot path: which onsale a screening belongs to, cached.
 
 `onsale_for_screening` runs on every seat map page, hold and checkout, so it is answered from a
-per-process memory first (a few seconds), then the shared cache (Redis, degrading to nothing
-when it is away), and only then the database. A change made by staff reaches every process
+per-process memory first (a few seconds), then the shared cache (Redis, an hour, dropped by the
+services on every change; degrading to nothing when Redis is away), and only then the database. A change made by staff reaches every process
 within `LOCAL_SECONDS` (the service drops the shared entries at once).
 """
 
@@ -20,7 +20,9 @@ from ticketing import cache
 from .models import Onsale
 
 LOCAL_SECONDS = 5.0
-SHARED_SECONDS = 30
+# Long: every change goes through services, which drops the shared entries at once; a short
+# lifetime only sent each web process to the database again mid-rush (`make bench-waiting`).
+SHARED_SECONDS = 3600
 _NONE = "-"  # cached "no onsale", told apart from "not cached"
 
 

@@ -218,6 +218,26 @@ def test_a_member_without_a_phone_set_up_enrols_after_the_password(client, membe
     assert signed_in_with_both(client)
 
 
+def test_a_key_copied_in_an_earlier_sign_in_never_becomes_the_members_second_factor(client, member):
+    """Someone who knows a newcomer's password opens the enrolment page and copies its key; the
+    member's own sign-in enrols a new key, and the copied one opens nothing."""
+    intruder = Client()
+    password_step(intruder, member)
+    intruder.get("/staff/login/enrol/")
+    copied = TOTPDevice.objects.get(user=member)
+
+    password_step(client, member)
+    client.get("/staff/login/enrol/")
+    mine = TOTPDevice.objects.get(user=member)  # the copied one is gone
+    assert mine.pk != copied.pk and mine.key != copied.key
+    client.post("/staff/login/enrol/", {"code": code_of(mine)})
+    assert signed_in_with_both(client)
+
+    late = intruder.post("/staff/login/enrol/", {"code": code_of(copied)})
+    assert late.status_code in (200, 302) and not signed_in_with_both(intruder)
+    assert list(TOTPDevice.objects.filter(user=member)) == [mine]
+
+
 def test_a_wrong_first_code_does_not_set_the_phone_up(client, member):
     password_step(client, member)
     client.get("/staff/login/enrol/")

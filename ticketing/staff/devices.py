@@ -32,13 +32,18 @@ def sign_in_devices(user) -> list:
 
 
 @transaction.atomic
-def totp_enrolment_start(*, user) -> TOTPDevice:
-    """The unconfirmed authenticator `user` is enrolling (the same one on every reload of the
-    page, so the QR code a phone scanned stays the right one)."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name=PHONE, confirmed=False)
-    return device
+def totp_enrolment_start(*, user, device_id: int | None = None) -> TOTPDevice:
+    """The unconfirmed authenticator `user` is enrolling in this sign-in: `device_id`, the one
+    this session started (the same on every reload, so the QR code a phone scanned stays the
+    right one), or a new one with a new key. Starting anew drops every other unconfirmed one, so
+    a key copied from an earlier session (by someone who knew the password) never becomes the
+    member's second factor."""
+    if device_id is not None:
+        device = TOTPDevice.objects.filter(pk=device_id, user=user, confirmed=False).first()
+        if device is not None:
+            return device
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=user, name=PHONE, confirmed=False)
 
 
 @transaction.atomic

@@ -260,7 +260,9 @@ def enrol(request: HttpRequest) -> HttpResponse:
         return _start_again(request)
     if devices.has_authenticator(user):
         return redirect("staff:login-code")
-    device = devices.totp_enrolment_start(user=user)
+    device = devices.totp_enrolment_start(user=user, device_id=pending.get("enrolling"))
+    if pending.get("enrolling") != device.pk:
+        request.session[PENDING] = {**pending, "enrolling": device.pk}
     if request.method != "POST":
         return _enrol_page(request, device)
 

@@ -115,7 +115,7 @@ class Listener:
     """One open stream, read in a thread: its status, headers and events as they arrive."""
 
     status: int
-    headers: dict
+    headers: http.client.HTTPMessage
     body: str = ""
     events: list[Event] = field(default_factory=list)
     comments: list[str] = field(default_factory=list)
@@ -149,7 +149,7 @@ def listen(url: str, path: str, last_event_id: str | None = None) -> Listener:
         headers["Last-Event-ID"] = last_event_id
     conn.request("GET", path, headers=headers)
     response = conn.getresponse()
-    listener = Listener(response.status, dict(response.getheaders()), conn=conn)
+    listener = Listener(response.status, response.msg, conn=conn)  # names in any case
     if response.status != 200:
         listener.body = response.read().decode()
         conn.close()

@@ -71,9 +71,14 @@ def _redis():
     global _client, _script
     if _client is None:
         import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
-        _client = redis.Redis.from_url(
-            settings.REDIS_URL, socket_connect_timeout=0.25, socket_timeout=0.25
+        _client = redis.Redis.from_url(  # no retries: a sale never waits for a viewer's push
+            settings.REDIS_URL,
+            socket_connect_timeout=0.25,
+            socket_timeout=0.25,
+            retry=Retry(NoBackoff(), 0),
         )
         _script = _client.register_script(_PUBLISH_LUA)
     return _script

@@ -29,6 +29,8 @@ import redis.asyncio
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.http import require_GET
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from ticketing.inventory import live
 
@@ -65,11 +67,13 @@ class Hub:
             self.task = asyncio.get_running_loop().create_task(self._listen())
         if self.up.is_set():
             return True
-        try:
-            await asyncio.wait_for(self.up.wait(), CONNECT_SECONDS)
-        except TimeoutError:
-            return False
-        return True
+        # Up, or failed (the listener ended), or too slow: whichever comes first.
+        waiting = asyncio.ensure_future(self.up.wait())
+        await asyncio.wait(
+            {waiting, self.task}, timeout=CONNECT_SECONDS, return_when=asyncio.FIRST_COMPLETED
+        )
+        waiting.cancel()
+        return self.up.is_set()
 
     def _client(self):
         if self.redis is None:
@@ -80,7 +84,8 @@ class Hub:
                 timeout=CONNECT_SECONDS,
                 socket_connect_timeout=0.5,
             )
-            self.redis = redis.asyncio.Redis(connection_pool=pool)
+            # No retries: Redis away is answered at once (503), and the page polls.
+            self.redis = redis.asyncio.Redis(connection_pool=pool, retry=Retry(NoBackoff(), 0))
         return self.redis
 
     async def _listen(self) -> None:

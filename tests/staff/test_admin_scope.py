@@ -295,6 +295,7 @@ def test_a_limited_editor_keeps_a_colleagues_other_cinemas_and_cannot_give_every
 # ---- every admin ----------------------------------------------------------------------------
 # Tables that point at a cinema-bound one but are chain-wide, and why.
 CHAIN_WIDE = {
+    # a partner's keys; a door scanner's key is narrowed to its cinema (test below)
     "partners.apikey": "a partner's keys; a door scanner's key names the cinema it works at",
 }
 
@@ -365,3 +366,21 @@ def test_a_manager_removes_a_colleagues_lost_phone_and_sees_no_one_elses(client,
     assert response.status_code == 302
     assert not TOTPDevice.objects.filter(pk=colleague.pk).exists()
     assert AuditEntry.objects.filter(action="staff.device_removed", actor_name=manager.username)
+
+
+def test_a_member_sees_and_revokes_only_their_cinemas_door_scanners(client, world):
+    from ticketing.checkin.services import scanner_create
+    from ticketing.partners.models import ApiKey
+
+    mine, _ = scanner_create(cinema=world["mine"], name="Door 1")
+    theirs, _ = scanner_create(cinema=world["other"], name="Door 1")
+    member = staff_user(roles.PARTNER_MANAGER, world["mine"])
+    signed_in(client, member)
+
+    shown = listed(client, ApiKey)
+    assert mine.pk in shown and theirs.pk not in shown
+    assert client.get(admin_url(ApiKey, f"{theirs.pk}/change/")).status_code in (302, 404)
+    client.post(
+        admin_url(ApiKey), {"action": "revoke_keys", "_selected_action": [theirs.pk, mine.pk]}
+    )
+    assert ApiKey.objects.get(pk=theirs.pk).revoked_at is None

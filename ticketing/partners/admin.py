@@ -203,6 +203,19 @@ class ApiKeyAdmin(admin.ModelAdmin):
     actions = ["revoke_keys"]
     shown_once_template = "admin/partners/apikey/shown_once.html"
 
+    def get_queryset(self, request):
+        """Partners' keys are chain-wide; a door scanner's key belongs to its cinema: a member
+        of other cinemas does not see (or revoke) it."""
+        from django.db.models import Q
+
+        from ticketing.staff import access
+
+        keys = super().get_queryset(request)
+        ids = access.cinema_ids_for(request.user)
+        if ids is access.ALL:
+            return keys
+        return keys.filter(Q(cinema__isnull=True) | Q(cinema_id__in=ids))
+
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["partner", "name", "scopes", "rate_per_minute"]

@@ -36,7 +36,7 @@ def _picked(request, cinemas: list) -> tuple[list, int | None]:
     raw = request.GET.get("cinema", "")
     if not raw:
         return cinemas, None
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):
         raise Http404("No such cinema.")
     chosen = [c for c in cinemas if c.pk == int(raw)]
     if not chosen:

@@ -30,9 +30,11 @@ def _day(raw: str | None, default: date) -> date | None:
     if not raw:
         return default
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         return None
+    # A day a cinema sells for: far dates would overflow the day's end (9999-12-31 + 1).
+    return day if 2000 <= day.year <= 2200 else None
 
 
 def _csv(rows, columns: list[str], filename: str) -> StreamingHttpResponse:

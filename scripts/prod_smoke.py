@@ -131,6 +131,7 @@ class Shape:
             folder.mkdir()
         self.port = free_port()
         self.base = f"http://{HOST}:{self.port}"
+        self.push_port = free_port()  # the push service's 8001, here
         self.database = f"marquee_{self.run_id.replace('-', '_')}"
         self.metrics_token = secrets.token_urlsafe(24)
         self.processes: dict[str, subprocess.Popen] = {}
@@ -196,7 +197,11 @@ class Shape:
         return env
 
     def command(self, service: str) -> list[str]:
-        return _command(self.compose["services"][service]["command"], self.var)
+        argv = _command(self.compose["services"][service]["command"], self.var)
+        if service == "push":  # compose's 0.0.0.0:8001, here a free port of the loopback
+            anywhere = "0.0.0.0"  # noqa: S104 - replaced by the loopback
+            argv = [a.replace(anywhere, HOST).replace("8001", str(self.push_port)) for a in argv]
+        return argv
 
     def run(self, argv: list[str], *, env=None, timeout: float = 180) -> str:
         done = subprocess.run(
@@ -232,6 +237,7 @@ class Shape:
         else:
             argv = [str(BIN / "python") if rest[0] == "python" else rest[0], *rest[1:]]
         argv = [a.replace("127.0.0.1:8000", f"{HOST}:{self.port}") for a in argv]
+        argv = [a.replace("127.0.0.1:8001", f"{HOST}:{self.push_port}") for a in argv]
         done = subprocess.run(
             argv,
             cwd=ROOT,
@@ -256,7 +262,7 @@ class Shape:
             conn.execute(f'CREATE DATABASE "{self.database}"')
 
     def teardown(self) -> None:
-        for service in ("web", "beat", "worker"):
+        for service in ("web", "push", "beat", "worker"):
             proc = self.processes.get(service)
             if proc is not None:
                 stop(proc)
@@ -360,7 +366,7 @@ def set_up(shape: Shape) -> str:
 
 
 def start(shape: Shape, browser: Browser) -> None:
-    for service in ("worker", "beat", "web"):
+    for service in ("worker", "beat", "web", "push"):
         shape.start(service)
 
     def ready():
@@ -375,7 +381,8 @@ def start(shape: Shape, browser: Browser) -> None:
     check(body["worker"]["status"] == "ok" and body["beat"]["status"] == "ok", f"readiness {body}")
     status, body = browser.json("GET", "/healthz")
     check(status == 200 and body["database"] == "ok", f"/healthz {status} {body}")
-    for service in ("web", "worker", "beat"):
+    wait(lambda: _push_stream(shape, 0), "the push service streams (live seat maps)", 60)
+    for service in ("web", "worker", "beat", "push"):
         shape.healthcheck(service)
 
 
@@ -388,11 +395,16 @@ def buy(shape: Shape, browser: Browser, key: str) -> tuple[dict, str]:
     status, detail = browser.json("GET", f"/api/v1/screenings/{screening['id']}/", key=key)
     ticket_type = detail["ticket_types"][0]["code"]
 
+    stream = _push_stream(shape, screening["id"])  # an open seat map, listening
+    asked = time.monotonic()
     status, held = browser.json(
         "POST", "/api/v1/holds/", body={"screening": screening["id"], "quantity": 2}, key=key
     )
     check(status == 201, f"two seats held, best available ({status} {held})")
     seats = [seat["id"] for seat in held["seats"]]
+    check(stream is not None, "a seat map's push stream opened")
+    pushed = _pushed(stream, seats, asked)
+    check(pushed < 1.0, f"the open seat map was pushed the hold within a second ({pushed:.2f} s)")
     status, _ = browser.json(
         "POST", "/api/v1/holds/", body={"screening": screening["id"], "seats": seats}, key=key
     )
@@ -449,6 +461,31 @@ def buy(shape: Shape, browser: Browser, key: str) -> tuple[dict, str]:
 
     wait(mailed, "the worker sent the confirmation email", 60)
     return order, rid
+
+
+def _push_stream(shape: Shape, screening_id: int):
+    """A seat map's stream from the push service, its first event read; None if refused."""
+    url = f"http://{HOST}:{shape.push_port}/live/screenings/{screening_id}/seats/"
+    try:
+        stream = urllib.request.urlopen(url, timeout=5)
+    except (OSError, urllib.error.HTTPError):
+        return None
+    while stream.readline().strip() != b"":  # retry:, id:, data: ... up to the blank line
+        pass
+    return stream
+
+
+def _pushed(stream, seats: list[int], started: float) -> float:
+    """Seconds from `started` until the stream carries these seats as held."""
+    while True:
+        line = stream.readline()
+        if not line:
+            raise SmokeFailed("the push stream ended before the hold arrived")
+        if line.startswith(b"data:") and all(
+            json.loads(line[5:]).get("seats", {}).get(str(s)) == "held" for s in seats
+        ):
+            stream.close()
+            return time.monotonic() - started
 
 
 def observe(shape: Shape, browser: Browser, rid: str) -> None:

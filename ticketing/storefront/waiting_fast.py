@@ -19,12 +19,13 @@ puts the settings back or answers 404. No database, no session on the fast path.
 from __future__ import annotations
 
 import re
+import time
 
 from django.conf import settings
 from django.core.handlers.exception import convert_exception_to_response
 from django.core.handlers.wsgi import WSGIRequest
 from django.http import HttpResponse, JsonResponse
-from django.utils.cache import add_never_cache_headers
+from django.utils.http import http_date
 from django.utils.module_loading import import_string
 
 from ticketing.onsale import tokens, waiting
@@ -32,6 +33,7 @@ from ticketing.onsale import tokens, waiting
 from . import onsale_gate
 
 PATH = re.compile(r"/wait/([0-9]+)/status\.json")
+NEVER_CACHE = "max-age=0, no-cache, no-store, must-revalidate, private"
 
 # The middleware whose effect a JSON poll's answer shows; the rest (sessions, CSRF, auth, OTP,
 # messages, CORS for /api, metrics of 429/409, the API error mapping) does nothing for it.
@@ -73,7 +75,9 @@ def status_view(request, onsale_id: int) -> HttpResponse:
             body = onsale_gate._status(visit)
             body["reload"] = visit.state == "admitted"
             response = JsonResponse(body)
-    add_never_cache_headers(response)  # as @never_cache
+    # as @never_cache (add_never_cache_headers), its Cache-Control written once
+    response["Expires"] = http_date(time.time())
+    response["Cache-Control"] = NEVER_CACHE
     return response
 
 

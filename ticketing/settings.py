@@ -382,6 +382,11 @@ CELERY_BEAT_SCHEDULE["resume-cancellation-refunds"] = {
     "schedule": 60,
     "options": {"expires": 50},
 }
+CELERY_BEAT_SCHEDULE["warm-staff-dashboard"] = {
+    "task": "ticketing.staff.tasks.dashboard_warm",
+    "schedule": 240,  # staff.dashboard_figures.WARM_SECONDS, before the kept figures lapse
+    "options": {"expires": 200},
+}
 CELERY_BEAT_SCHEDULE["send-due-webhooks"] = {
     "task": "ticketing.webhooks.tasks.send_due_deliveries",
     "schedule": env_int("MARQUEE_WEBHOOKS_INTERVAL", 5),

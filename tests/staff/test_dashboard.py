@@ -257,6 +257,30 @@ def test_earlier_days_are_kept_a_while_and_today_is_always_live(paris):
     assert figures.dashboard(cinemas=[cinema]).totals.tickets == 3
 
 
+def test_the_worker_keeps_the_earlier_days_computed_so_no_page_reads_them(
+    paris, django_assert_num_queries
+):
+    """celery beat runs staff.tasks.dashboard_warm every four minutes, before the kept days
+    lapse: a page then reads only today's sales, never the month's tickets."""
+    from ticketing.staff.tasks import dashboard_warm
+
+    cinema = paris.auditorium.cinema
+    yesterday = timezone.now() - timedelta(days=1)
+    paid_at(paid(paris, "A1"), yesterday)
+    assert figures.dashboard(cinemas=[cinema]).totals.tickets == 1  # kept
+    paid_at(paid(paris, "A2"), yesterday)  # not in the kept days yet
+
+    assert dashboard_warm.apply().get() >= 1  # the task as the worker runs it
+
+    assert figures.dashboard(cinemas=[cinema]).totals.tickets == 2
+    figures.earlier_days_forget([cinema])
+    with django_assert_num_queries(10):  # cold: the earlier days read
+        figures.dashboard(cinemas=[cinema])
+    dashboard_warm.apply()
+    with django_assert_num_queries(9):  # warmed: they are not
+        figures.dashboard(cinemas=[cinema])
+
+
 def test_a_manager_of_no_cinema_yet_is_told_so(client, paris):
     signed_in(client, staff_user(roles.MANAGER))
     page = client.get(URL)

@@ -53,6 +53,9 @@ SELLING_OUT_HORIZON = timedelta(days=14)
 # The period's earlier days change only when a ticket sold on them is refunded or its order
 # cancelled: kept this long per cinema (today's sales are always read live).
 EARLIER_DAYS_SECONDS = 300
+# The worker computes them again this often (celery beat, `staff.tasks.dashboard_warm`), before
+# they lapse, so staff never wait for the month's tickets to be read.
+WARM_SECONDS = 240
 SELLING_OUT_SHOWN = 20
 REFUNDS_SHOWN = 25
 
@@ -271,12 +274,31 @@ def earlier_days_forget(cinemas) -> None:
         cache.delete(_cache_key(cinema, timezone.localtime(now, _tz(cinema)).date()))
 
 
-def _earlier_days(cinemas, room_cinema, first, today, midnight) -> list[tuple]:
+def earlier_days_warm(*, now: datetime | None = None) -> int:
+    """Compute every cinema's earlier days again and keep them (the worker, every WARM_SECONDS:
+    a page is then always served from the cache). Returns how many cinemas."""
+    now = now or timezone.now()
+    cinemas = list(Cinema.objects.all())
+    if not cinemas:
+        return 0
+    room_cinema = dict(
+        Auditorium.objects.filter(cinema_id__in=[c.pk for c in cinemas]).values_list(
+            "id", "cinema_id"
+        )
+    )
+    today = {c.pk: timezone.localtime(now, _tz(c)).date() for c in cinemas}
+    first = {pk: day - timedelta(days=SALES_DAYS - 1) for pk, day in today.items()}
+    midnight = {c.pk: _midnight(today[c.pk], _tz(c)) for c in cinemas}
+    _earlier_days(cinemas, room_cinema, first, today, midnight, refresh=True)
+    return len(cinemas)
+
+
+def _earlier_days(cinemas, room_cinema, first, today, midnight, refresh=False) -> list[tuple]:
     """The period's days before today, per cinema, from the cache when it has them (kept
-    EARLIER_DAYS_SECONDS, keyed by the cinema and its today); the cinemas it has not, in one
-    query, then kept."""
+    EARLIER_DAYS_SECONDS, keyed by the cinema and its today); the cinemas it has not (every one
+    with `refresh`), in one query, then kept."""
     keys = {c.pk: _cache_key(c, today[c.pk]) for c in cinemas}
-    found = cache.get_many(list(keys.values())) or {}
+    found = {} if refresh else (cache.get_many(list(keys.values())) or {})
     rows = [row for c in cinemas for row in found.get(keys[c.pk], ())]
     missing = [c for c in cinemas if keys[c.pk] not in found]
     if not missing:

@@ -1,3 +1,4 @@
 """Campaigns, promo codes, presales and attribution (see ../shared/DESIGN.md, "Campaign and
-promo code"). Not built yet: until it is, orders refuse any promo code with 400
-`promo_code_invalid` (ticketing.orders.services.order_create), and Order.discount stays 0."""
+promo code"): `campaigns.py`, `codes.py`, `offers.py` (what a code takes off), `redemptions.py`
+(the conditional counters that keep codes and budgets within their limits), `presales.py`,
+`reports.py`; the API in `api.py` and `report_api.py`."""

@@ -196,8 +196,7 @@ def _decide(
             nonce=scan.nonce,
             offline=offline,
         )
-        admission = {"result": ADMITTED, "admitted_at": when.isoformat(), "door": scan.door}
-        return Outcome(admission={**admission, "ticket": _describe(ticket)}), ticket
+        return _admitted(when, scan, ticket), ticket
     # Admitted already, by another door (maybe a moment ago, in a transaction we waited for).
     admission = CheckIn.objects.select_for_update().filter(ticket_id=ticket.id).first()
     if admission is None:  # checked in before the door kept its check-ins (or by hand)
@@ -210,6 +209,18 @@ def _decide(
     if not offline:
         return Outcome(error=_already(admission)), ticket
     return _offline_double(door=door, scan=scan, ticket=ticket, admission=admission, when=when)
+
+
+def _admitted(when: datetime, scan: ScanRequest, ticket: orders.DoorTicket) -> Outcome:
+    """The answer of an admission, online or moved earlier by an offline scan."""
+    return Outcome(
+        admission={
+            "result": ADMITTED,
+            "admitted_at": when.isoformat(),
+            "door": scan.door,
+            "ticket": _describe(ticket),
+        }
+    )
 
 
 def _offline_double(
@@ -239,8 +250,7 @@ def _offline_double(
             nonce=scan.nonce,
             offline=True,
         )
-        body = {"result": ADMITTED, "admitted_at": when.isoformat(), "door": scan.door}
-        return Outcome(admission={**body, "ticket": _describe(ticket)}), ticket
+        return _admitted(when, scan, ticket), ticket
     same_door = (admission.device_id, admission.user_id, admission.door) == (
         door.device_id,
         door.user_id,

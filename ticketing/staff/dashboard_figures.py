@@ -181,13 +181,9 @@ def dashboard(*, cinemas: list[Cinema], now: datetime | None = None) -> Dashboar
     # The cinemas' auditoriums, named directly in every query below: the planner estimates a
     # filter on a big table's own column from its statistics, where one through the cinemas'
     # tiny tables (which autovacuum may never analyze) can make it start from the wrong end.
-    room_cinema = dict(
-        Auditorium.objects.filter(cinema_id__in=[c.pk for c in cinemas]).values_list(
-            "id", "cinema_id"
-        )
-    )
+    room_cinema = _rooms_of(cinemas)
     rooms = sorted(room_cinema)
-    today = {c.pk: timezone.localtime(now, _tz(c)).date() for c in cinemas}
+    today = _today(cinemas, now)
     by_day, by_film, by_cinema, totals, days, currencies = _sales(
         cinemas, rooms, room_cinema, today, now
     )
@@ -210,6 +206,25 @@ def dashboard(*, cinemas: list[Cinema], now: datetime | None = None) -> Dashboar
         refunds_failed=failed,
         refunds_pending=pending,
     )
+
+
+def _rooms_of(cinemas) -> dict[int, int]:
+    """{auditorium id: cinema id} of these cinemas."""
+    return dict(
+        Auditorium.objects.filter(cinema_id__in=[c.pk for c in cinemas]).values_list(
+            "id", "cinema_id"
+        )
+    )
+
+
+def _today(cinemas, now: datetime) -> dict[int, date]:
+    return {c.pk: timezone.localtime(now, _tz(c)).date() for c in cinemas}
+
+
+def _period(cinemas, today: dict[int, date]) -> tuple[dict[int, date], dict[int, datetime]]:
+    """Each cinema's first day of the period, and the start of its today (UTC)."""
+    first = {pk: day - timedelta(days=SALES_DAYS - 1) for pk, day in today.items()}
+    return first, {c.pk: _midnight(today[c.pk], _tz(c)) for c in cinemas}
 
 
 def _tz(cinema: Cinema) -> ZoneInfo:
@@ -281,15 +296,9 @@ def earlier_days_warm(*, now: datetime | None = None) -> int:
     cinemas = list(Cinema.objects.all())
     if not cinemas:
         return 0
-    room_cinema = dict(
-        Auditorium.objects.filter(cinema_id__in=[c.pk for c in cinemas]).values_list(
-            "id", "cinema_id"
-        )
-    )
-    today = {c.pk: timezone.localtime(now, _tz(c)).date() for c in cinemas}
-    first = {pk: day - timedelta(days=SALES_DAYS - 1) for pk, day in today.items()}
-    midnight = {c.pk: _midnight(today[c.pk], _tz(c)) for c in cinemas}
-    _earlier_days(cinemas, room_cinema, first, today, midnight, refresh=True)
+    today = _today(cinemas, now)
+    first, midnight = _period(cinemas, today)
+    _earlier_days(cinemas, _rooms_of(cinemas), first, today, midnight, refresh=True)
     return len(cinemas)
 
 
@@ -321,8 +330,7 @@ def _earlier_days(cinemas, room_cinema, first, today, midnight, refresh=False) -
 def _sales(cinemas, rooms, room_cinema, today, now):
     """The last 30 local days' sales, summed three ways (by day, film and cinema) from the
     grouped rows: today's read live, the earlier days' from the cache or one query."""
-    first = {pk: day - timedelta(days=SALES_DAYS - 1) for pk, day in today.items()}
-    midnight = {c.pk: _midnight(today[c.pk], _tz(c)) for c in cinemas}
+    first, midnight = _period(cinemas, today)
     rows = _earlier_days(cinemas, room_cinema, first, today, midnight) if cinemas else []
     if cinemas:
         for row in _sale_rows(rooms, min(midnight.values()), now):

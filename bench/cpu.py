@@ -149,8 +149,13 @@ class CpuMeter:
 
 
 def request_cpu(directory) -> dict[str, tuple[int, float]]:
-    """What gunicorn's workers measured per kind of request (bench/gunicorn_conf.py), added up
-    over the workers: kind -> (requests, CPU seconds of the threads that served them)."""
+    """What the server's workers measured per kind of request (bench/request_meter.py), added
+    up over the workers: kind -> (requests, CPU seconds of the threads that served them)."""
+    return {k: (n, cpu) for k, (n, cpu, _statements) in request_sums(directory).items()}
+
+
+def request_sums(directory) -> dict[str, tuple[int, float, int]]:
+    """kind -> (requests, CPU seconds, SQL statements), added up over the workers."""
     import json
 
     total: dict[str, list[float]] = {}
@@ -159,8 +164,9 @@ def request_cpu(directory) -> dict[str, tuple[int, float]]:
             sums = json.loads(path.read_text())
         except (OSError, ValueError):
             continue
-        for kind, (n, cpu) in sums.items():
-            entry = total.setdefault(kind, [0, 0.0])
+        for kind, (n, cpu, *rest) in sums.items():
+            entry = total.setdefault(kind, [0, 0.0, 0])
             entry[0] += n
             entry[1] += cpu
-    return {k: (int(n), cpu) for k, (n, cpu) in total.items()}
+            entry[2] += rest[0] if rest else 0
+    return {k: (int(n), cpu, int(st)) for k, (n, cpu, st) in total.items()}

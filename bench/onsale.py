@@ -29,7 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from . import fixtures, integrity, load, reference, server, targets
 from . import transport as transports
-from .cpu import CpuMeter, children, request_cpu
+from .cpu import CpuMeter, children, request_sums
 from .stats import Recorder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,6 +99,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         default=8,
         help="the pgbench reference's clients (default 8)",
+    )
+    p.add_argument(
+        "--server",
+        choices=["gunicorn", "granian"],
+        default="gunicorn",
+        help="the WSGI server: gunicorn with gunicorn.conf.py (default, as in production) or "
+        "Granian (--workers processes of --threads blocking threads)",
     )
     p.add_argument(
         "--workers", type=int, default=None, help="GUNICORN_WORKERS (default: gunicorn.conf.py's)"
@@ -234,13 +241,14 @@ def machine_facts() -> dict:
     return facts
 
 
-def _per_kind(after: dict, before: dict) -> dict[str, tuple[int, float]]:
-    """What the workers measured per kind between two readings of bench/gunicorn_conf.py's sums."""
+def _per_kind(after: dict, before: dict) -> dict[str, tuple[int, float, int]]:
+    """What the workers measured per kind between two readings of bench/request_meter.py's sums:
+    kind -> (requests, CPU seconds, SQL statements)."""
     out = {}
-    for kind, (n, cpu) in after.items():
-        n0, cpu0 = before.get(kind, (0, 0.0))
+    for kind, (n, cpu, statements) in after.items():
+        n0, cpu0, st0 = before.get(kind, (0, 0.0, 0))
         if n > n0:
-            out[kind] = (n - n0, cpu - cpu0)
+            out[kind] = (n - n0, cpu - cpu0, statements - st0)
     return out
 
 
@@ -254,22 +262,27 @@ KIND_LABELS = (("seatmap", "seat map"), ("hold", "hold"), ("order", "order"), ("
 def cpu_lines(*, kinds: dict, cpu: dict, requests: int, orders: int) -> tuple[list[str], dict]:
     """Server CPU per request of each kind, per completed purchase, and the load generator's."""
     lines, figures = [], {}
-    parts = []
+    parts, sql = [], []
     in_requests = 0.0
     for kind, label in KIND_LABELS:
         if kind in kinds:
-            n, used = kinds[kind]
+            n, used, statements = kinds[kind]
             in_requests += used
             figures[f"{kind}_ms"] = round(_ms_per(used, n), 3)
+            figures[f"{kind}_statements"] = round(statements / n, 2)
             parts.append(f"{label} {_ms_per(used, n):.2f} ms (n={n})")
+            sql.append(f"{label} {statements / n:.2f}")
     workers = cpu.get("gunicorn_workers_cpu_s", math.nan)
     outside = max(0.0, workers - in_requests)
     figures["outside_requests_ms"] = round(_ms_per(outside, requests), 3)
     if parts:
         lines.append("  server CPU       per request, in the serving thread: " + ", ".join(parts))
         lines.append(
-            f"                   + outside requests (accept, keep-alive, the gthread loop): "
+            f"                   + outside requests (accept, keep-alive, the server's loop): "
             f"{_ms_per(outside, requests):.2f} ms per request"
+        )
+        lines.append(
+            "  SQL statements   per request, BEGIN/COMMIT/savepoints included: " + ", ".join(sql)
         )
     pg, redis, loadgen = cpu["postgres_cpu_s"], cpu["redis_cpu_s"], cpu["loadgen_cpu_s"]
     figures["postgres_ms_per_request"] = round(_ms_per(pg, requests), 3)
@@ -283,7 +296,7 @@ def cpu_lines(*, kinds: dict, cpu: dict, requests: int, orders: int) -> tuple[li
         figures["server_ms_per_purchase"] = round(_ms_per(server, orders), 2)
         figures["requests_per_purchase"] = round(requests / orders, 2)
         lines.append(
-            f"  per purchase     {requests / orders:.1f} requests: gunicorn {_ms_per(workers, orders):.1f}"
+            f"  per purchase     {requests / orders:.1f} requests: server workers {_ms_per(workers, orders):.1f}"
             f" + PostgreSQL {_ms_per(pg, orders):.1f} + Redis {_ms_per(redis, orders):.1f}"
             f" = {_ms_per(server, orders):.1f} ms of server CPU per completed purchase"
         )
@@ -362,7 +375,7 @@ def print_report(
         f"machine      {facts.get('nproc')} CPUs ({facts.get('cpu', '?')}), {facts.get('memory_gib', '?')} GiB; "
         f"{versions.get('postgres', '?')}; Redis {versions.get('redis', '?')}; Python {facts['python']}"
     )
-    out(f"server       gunicorn {versions.get('gunicorn_config')}")
+    out(f"server       {versions.get('gunicorn_config')}")
     out(
         f"buyers       one asyncio process, {args.client} HTTP client (--client), "
         f"{'If-None-Match with the map they have' if args.revalidate else 'no If-None-Match'}"
@@ -390,7 +403,7 @@ def print_report(
         )
         out(_latency_line(r, "seatmap", "seat map read"))
         if "seatmap" in kinds.get("read", {}):
-            n, used = kinds["read"]["seatmap"]
+            n, used, _statements = kinds["read"]["seatmap"]
             out(
                 f"  server CPU       {_ms_per(used, n):.2f} ms per seat map read (cached), in the serving thread"
             )
@@ -429,7 +442,7 @@ def print_report(
         out(f"  premiere sold out after {rush.board.finished_at[premiere]:.1f} s")
     if cpu:
         out(
-            f"  CPU seconds      gunicorn {cpu['gunicorn_workers_cpu_s']}, postgres {cpu['postgres_cpu_s']}, "
+            f"  CPU seconds      server workers {cpu['gunicorn_workers_cpu_s']}, postgres {cpu['postgres_cpu_s']}, "
             f"redis {cpu['redis_cpu_s']}, load generator {cpu['loadgen_cpu_s']}, "
             f"other processes {cpu['other_processes_cpu_s']} "
             f"(machine {cpu['machine_busy_pct']}% busy of {cpu['machine_cores']} cores)"
@@ -552,7 +565,12 @@ def versions() -> dict:
 
 
 def gunicorn_config(args: argparse.Namespace) -> str:
-    """What gunicorn.conf.py resolves to with the bench's overrides."""
+    """The server and its sizes: what gunicorn.conf.py resolves to with the bench's overrides."""
+    if args.server == "granian":
+        import granian
+
+        workers, threads = server.granian_sizes(args.workers, args.threads)
+        return f"granian {granian.__version__} wsgi, {workers} workers x {threads} threads"
     env = dict(os.environ)
     for name, value in (
         ("GUNICORN_WORKERS", args.workers),
@@ -568,14 +586,14 @@ def gunicorn_config(args: argparse.Namespace) -> str:
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False
     )
-    return done.stdout.strip() or done.stderr.strip()[-200:]
+    return f"gunicorn {done.stdout.strip()}" if done.stdout.strip() else done.stderr.strip()[-200:]
 
 
 # ---- the run -----------------------------------------------------------------------------------
 def settled_request_cpu(directory: Path) -> dict:
     """The workers' sums once they have written what they measured (five times a second)."""
     time.sleep(0.5)
-    return request_cpu(directory)
+    return request_sums(directory)
 
 
 def _start_profilers(directory: Path, master_pid: int, seconds: float) -> list[subprocess.Popen]:
@@ -646,7 +664,7 @@ def run_once(*, args, env: dict, dbname: str, promo_share: float, ref=None) -> t
             else f"bench: reference not measured: {ref.problem}",
             flush=True,
         )
-    print(f"bench: starting gunicorn ({vers['gunicorn_config']})", flush=True)
+    print(f"bench: starting {vers['gunicorn_config']}", flush=True)
 
     read_result = None
     cpu_dir = Path(tempfile.mkdtemp(prefix="marquee-bench-cpu-"))
@@ -659,6 +677,7 @@ def run_once(*, args, env: dict, dbname: str, promo_share: float, ref=None) -> t
         worker_class=args.worker_class,
         port=args.port,
         cpu_dir=cpu_dir,
+        kind=args.server,
     ) as (base_url, proc):
         print(f"bench: serving on {base_url}", flush=True)
         if args.read_seconds > 0:

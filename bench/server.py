@@ -1,4 +1,6 @@
-"""Gunicorn, configured by the repository's gunicorn.conf.py, on a free port of 127.0.0.1."""
+"""The site's WSGI server on a free port of 127.0.0.1: gunicorn, configured by the repository's
+gunicorn.conf.py (the default, as in production), or Granian (`--server granian`), for measuring
+the two side by side."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -29,7 +32,7 @@ def wait_healthy(base_url: str, proc: subprocess.Popen, timeout: float = 60.0) -
     last = "no answer"
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {proc.returncode} before it was healthy")
+            raise RuntimeError(f"the server exited with {proc.returncode} before it was healthy")
         try:
             with urllib.request.urlopen(f"{base_url}/healthz", timeout=2) as resp:  # noqa: S310 - loopback
                 if resp.status == 200:
@@ -38,7 +41,7 @@ def wait_healthy(base_url: str, proc: subprocess.Popen, timeout: float = 60.0) -
         except (urllib.error.URLError, OSError) as exc:
             last = str(exc)
         time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not become healthy in {timeout:.0f}s: {last}")
+    raise RuntimeError(f"the server did not become healthy in {timeout:.0f}s: {last}")
 
 
 @contextlib.contextmanager
@@ -51,11 +54,13 @@ def running(
     worker_class: str | None,
     port: int | None = None,
     cpu_dir: Path | None = None,
+    kind: str = "gunicorn",
 ) -> Iterator[tuple[str, subprocess.Popen]]:
-    """Start gunicorn, wait for /healthz, yield (base URL, process); stop it on the way out.
+    """Start the server, wait for /healthz, yield (base URL, process); stop it on the way out.
 
-    The configuration is gunicorn.conf.py's, through bench/gunicorn_conf.py, whose workers
-    write the CPU per kind of request into `cpu_dir` when one is given."""
+    gunicorn's configuration is gunicorn.conf.py's, through bench/gunicorn_conf.py; Granian
+    serves bench/granian_app.py with `workers` processes of `threads` blocking threads. Either
+    way the workers write the CPU per kind of request into `cpu_dir` when one is given."""
     port = port or free_port()
     server_env = dict(os.environ)
     server_env.update(env)
@@ -69,14 +74,21 @@ def running(
     ):
         if value:
             server_env[name] = str(value)
-    cmd = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--config",
-        str(ROOT / "bench" / "gunicorn_conf.py"),
-        "--no-control-socket",  # several gunicorns on one machine must not share $HOME's socket
-    ]
+    if kind == "granian":
+        cmd = granian_command(port=port, workers=workers, threads=threads)
+        # gunicorn.conf.py's on_starting does this for gunicorn: the workers' metrics added up.
+        server_env.setdefault(
+            "PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="marquee-bench-metrics-")
+        )
+    else:
+        cmd = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--config",
+            str(ROOT / "bench" / "gunicorn_conf.py"),
+            "--no-control-socket",  # several gunicorns on one machine must not share $HOME's
+        ]
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
@@ -93,6 +105,38 @@ def running(
             yield base_url, proc
         finally:
             stop(proc)
+
+
+def granian_sizes(workers: int | None, threads: int | None) -> tuple[int, int]:
+    """gunicorn.conf.py's default sizes (2 processes per CPU, 2 threads each) unless told."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return workers or 2 * (cpus or 1), threads or 2
+
+
+def granian_command(*, port: int, workers: int | None, threads: int | None) -> list[str]:
+    """Granian's WSGI server, HTTP/1.1, one Rust runtime thread per worker."""
+    workers, threads = granian_sizes(workers, threads)
+    return [
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "wsgi",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--blocking-threads",
+        str(threads),
+        "--runtime-threads",
+        "1",
+        "--no-ws",
+        "--http",
+        "1",
+        "bench.granian_app:application",
+    ]
 
 
 def stop(proc: subprocess.Popen, timeout: float = 20.0) -> None:

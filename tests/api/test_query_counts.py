@@ -194,15 +194,16 @@ HOLD_NAMED_QUERIES = 4
 # the screening; the layout (with labels); the screening's turn (advisory lock); the live claims;
 # the seats set aside for this partner; INSERT the hold; INSERT the claims. Was 8 (the labels).
 HOLD_BEST_QUERIES = 7
-# the hold locked (with screening, auditorium, cinema, film); the screening's prices, the ticket
-# types, the seat-type surcharges, the seats; INSERT the order; UPDATE the claims to the order
-# (which checks they still live); INSERT the tickets; UPDATE the hold; INSERT the status change.
-# Was 11: the hold's live claims were read first.
-ORDER_QUERIES = 10
-# the code, then the order's 10 (above) with, for the offer, its films, the campaign's films, its
+# the hold locked (with screening, auditorium, cinema, film); the ticket types with the
+# screening's own prices; the seats with their types' surcharges; INSERT the order; UPDATE the
+# claims to the order (which checks they still live); INSERT the tickets; UPDATE the hold; INSERT
+# the status change. Was 10 (prices and surcharges each read apart), 11 before (the hold's live
+# claims read first).
+ORDER_QUERIES = 8
+# the code, then the order's 8 (above) with, for the offer, its films, the campaign's films, its
 # cinemas and its screenings; then UPDATE the code's uses, UPDATE the campaign's spent, INSERT
-# the redemption and the campaign read again (is the budget running low?). Was 20.
-ORDER_WITH_CODE_QUERIES = 19
+# the redemption and the campaign read again (is the budget running low?). Was 19, and 20.
+ORDER_WITH_CODE_QUERIES = 17
 
 
 def test_a_partner_hold_of_named_seats_costs_few_statements(api, screening):

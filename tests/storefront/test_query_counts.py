@@ -17,11 +17,11 @@ from ticketing.inventory import seatmap
 
 pytestmark = pytest.mark.django_db
 
-# The screening; its per-screening prices, its cinema's ticket types and surcharges; the live
+# The screening; its cinema's ticket types with the screening's own prices; the surcharges; the live
 # statuses; the layout; whether it is in an onsale (ticketing/onsale/selectors.py: cached in
 # Redis and 5 s per process, so only a cold page pays it). A browser without a session has no
 # hold to look for.
-SCREENING_PAGE_QUERIES = 7
+SCREENING_PAGE_QUERIES = 6
 # The cinemas; the programme with each showtime's availability; coming soon; the running
 # campaign's banner (storefront/campaigns.py).
 HOME_PAGE_QUERIES = 4
@@ -43,7 +43,7 @@ def busy_screening(rows: int, per_row: int):
     return screening
 
 
-def test_the_screening_page_of_300_seats_costs_the_7_queries_of_one_of_80():
+def test_the_screening_page_of_300_seats_costs_the_6_queries_of_one_of_80():
     small = busy_screening(rows=8, per_row=10)
     large = busy_screening(rows=15, per_row=20)
 
@@ -101,7 +101,7 @@ def test_the_film_page_costs_the_same_queries_for_2_and_20_showtimes(client):
     assert few_count == many_count == 4  # the film, the cinemas, the showtimes, its banner
 
 
-def test_for_a_buyer_holding_seats_the_screening_page_costs_8_queries_at_80_or_300_seats():
+def test_for_a_buyer_holding_seats_the_screening_page_costs_7_queries_at_80_or_300_seats():
     small = busy_screening(rows=8, per_row=10)
     large = busy_screening(rows=15, per_row=20)
     counts = []
@@ -115,13 +115,14 @@ def test_for_a_buyer_holding_seats_the_screening_page_costs_8_queries_at_80_or_3
         assert page.context["live_hold"] is not None
         counts.append(len(ctx.captured_queries))
 
-    # The six of a visitor, and the session and this browser's live hold.
-    assert counts == [8, 8]
+    # The five of a visitor, and the session and this browser's live hold.
+    assert counts == [7, 7]
 
 
-def test_the_checkout_page_costs_6_queries_for_1_seat_and_for_10():
-    """The session; the hold with its screening, film, auditorium and cinema; the ticket types;
-    the screening's prices; the surcharges; the held seats (priced from what is in hand)."""
+def test_the_checkout_page_costs_5_queries_for_1_seat_and_for_10():
+    """The session; the hold with its screening, film, auditorium and cinema; the ticket types
+    with the screening's own prices; the surcharges; the held seats (priced from what is in
+    hand)."""
     counts = []
     for labels in (["A1"], [f"B{n}" for n in range(1, 11)]):
         screening = factories.screening(
@@ -135,7 +136,7 @@ def test_the_checkout_page_costs_6_queries_for_1_seat_and_for_10():
         assert page.content.count(b"data-line-price") == len(labels)
         counts.append(len(ctx.captured_queries))
 
-    assert counts == [6, 6]
+    assert counts == [5, 5]
 
 
 def test_the_paid_done_page_costs_3_queries_for_1_ticket_and_for_10():

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from django.db.models import OuterRef, Subquery
+
 from ticketing import errors
 from ticketing.screenings.models import (
     Screening,
@@ -69,12 +71,30 @@ def with_discounts(quote: Quote, discounts: list[LineDiscount]) -> Quote:
 
 
 def ticket_prices(screening: Screening) -> dict[int, tuple[TicketType, int]]:
-    """{ticket_type_id: (ticket type, price)} of the active ticket types for a screening."""
-    types = TicketType.objects.filter(cinema_id=screening.auditorium.cinema_id, is_active=True)
-    overrides = dict(
-        ScreeningPrice.objects.filter(screening=screening).values_list("ticket_type_id", "price")
-    )
-    return {t.pk: (t, overrides.get(t.pk, t.price)) for t in types}
+    """{ticket_type_id: (ticket type, price)} of the active ticket types for a screening: the
+    screening's own price where it has one, else the cinema's list price (one query)."""
+    override = ScreeningPrice.objects.filter(
+        screening_id=screening.pk, ticket_type_id=OuterRef("pk")
+    ).values("price")[:1]
+    types = TicketType.objects.filter(
+        cinema_id=screening.auditorium.cinema_id, is_active=True
+    ).annotate(screening_price=Subquery(override))
+    return {t.pk: (t, t.price if t.screening_price is None else t.screening_price) for t in types}
+
+
+def seats_with_surcharges(cinema_id: int, seat_ids) -> tuple[dict[int, Seat], dict[str, int]]:
+    """The seats by id and the surcharges of their seat types, in one query."""
+    amount = SeatTypeSurcharge.objects.filter(
+        cinema_id=cinema_id, seat_type=OuterRef("seat_type")
+    ).values("amount")[:1]
+    seats = {
+        seat.pk: seat
+        for seat in Seat.objects.filter(pk__in=list(seat_ids)).annotate(
+            type_surcharge=Subquery(amount)
+        )
+    }
+    extra = {s.seat_type: s.type_surcharge for s in seats.values() if s.type_surcharge is not None}
+    return seats, extra
 
 
 def surcharges(cinema_id: int) -> dict[str, int]:
@@ -96,9 +116,11 @@ def quote(
     cinema = screening.auditorium.cinema
     prices = ticket_prices(screening) if prices is None else prices
     by_code = {t.code: pk for pk, (t, _) in prices.items()}
-    extra = surcharges(cinema.pk) if extra is None else extra
     if seats is None:
-        seats = Seat.objects.in_bulk([seat_id for seat_id, _ in wanted])
+        seats, read = seats_with_surcharges(cinema.pk, [seat_id for seat_id, _ in wanted])
+        extra = read if extra is None else extra
+    elif extra is None:
+        extra = surcharges(cinema.pk)
     lines = []
     for seat_id, type_ref in wanted:
         type_id = by_code.get(type_ref) if isinstance(type_ref, str) else type_ref

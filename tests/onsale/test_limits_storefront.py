@@ -53,7 +53,7 @@ def test_an_admitted_browser_is_held_to_the_limit_across_the_screenings(sale):
     refused = hold(browser, saturday, "A1", "A2", "A3")
 
     assert refused.status_code == 409
-    assert "This sale allows 6 tickets per buyer; 2 left for you." in refused.text
+    assert "This sale allows 6 tickets per buyer. You may add 2 more." in refused.text
     waiter = waiter_of(browser)
     assert limits.counted(onsale_id=the_sale.pk, kind="waiter", identity=waiter) == 4
     assert hold(browser, saturday, "A1", "A2").status_code == 302

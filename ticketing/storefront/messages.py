@@ -41,6 +41,16 @@ PLAIN = {
     "promo_not_applicable": _("This promo code does not apply to these tickets or this showing."),
     "promo_budget_spent": _("This promotion has given all its discounts. It has now ended."),
     "promo_no_presale": _("This code does not open a presale."),
+    "screening_changed": _(
+        "The cinema has just moved this screening to another room. Please choose your seats again."
+    ),
+    "onsale_limit_reached": _(
+        "This sale allows only a few tickets per buyer, and this would go past it."
+    ),
+    "onsale_limit_lost": _(
+        "This order would go past the sale's limit of tickets per buyer, so your payment is "
+        "being refunded."
+    ),
 }
 
 
@@ -54,6 +64,8 @@ def explain(exc: errors.DomainError) -> str:
         return str(PLAIN["promo_exhausted_email"])
     if exc.code == "promo_not_applicable" and exc.details.get("reason") == "no_presale":
         return str(PLAIN["promo_no_presale"])
+    if exc.code == "onsale_limit_reached" and "limit" in exc.details and "left" in exc.details:
+        return onsale_limit(exc.details["limit"], exc.details["left"])
     n = exc.details.get("min_tickets") or 1
     if exc.code == "promo_not_applicable" and exc.details.get("reason") == "min_tickets" and n > 1:
         return ngettext(
@@ -62,6 +74,23 @@ def explain(exc: errors.DomainError) -> str:
             n,
         ) % {"n": n}
     return str(text)
+
+
+def onsale_limit(limit: int, left: int) -> str:
+    """The onsale's per-buyer limit, with what is left to this buyer."""
+    allowed = ngettext(
+        "This sale allows %(limit)s ticket per buyer.",
+        "This sale allows %(limit)s tickets per buyer.",
+        limit,
+    ) % {"limit": limit}
+    if left <= 0:
+        more = str(_("You have already bought or held as many as you may."))
+    else:
+        more = ngettext("You may add %(left)s more.", "You may add %(left)s more.", left) % {
+            "left": left
+        }
+    # Two sentences, joined as the language joins them (no space in Chinese).
+    return str(_("%(first)s %(second)s")) % {"first": allowed, "second": more}
 
 
 def seats_taken(labels: list[str]) -> str:

@@ -4,7 +4,9 @@
    cinema, screenings of 15x20 seats with an aisle, a partner key, throttles out of the way.
    The same-run reference: the bare hold transaction run by pgbench on the same database server
    (bench/reference.py); the targets are ratios to it (bench/targets.py).
-2. gunicorn with the repository's gunicorn.conf.py on a free port of 127.0.0.1; wait for /healthz.
+2. gunicorn with the repository's gunicorn.conf.py (or Granian: `--server granian`) on a free
+   port of 127.0.0.1; wait for /healthz. Each worker meters its requests' CPU and SQL statements
+   by kind (bench/request_meter.py).
 3. Seat map reads alone, for a few seconds, on one screening: reads per second.
 4. The rush: buyers over keep-alive HTTP until every seat is sold or the time cap is reached.
 5. Integrity checks in the database; the report. Exit 1 if integrity fails or any error was seen.
@@ -174,7 +176,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--server-log",
         type=Path,
         default=ROOT / "var" / "bench" / "gunicorn.log",
-        help="where gunicorn's output goes (default var/bench/gunicorn.log)",
+        help="where the server's output goes (default var/bench/gunicorn.log, whichever server)",
     )
     p.add_argument(
         "--profile-workers",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -74,12 +75,13 @@ def running(
     ):
         if value:
             server_env[name] = str(value)
+    metrics_dir = None
     if kind == "granian":
         cmd = granian_command(port=port, workers=workers, threads=threads)
         # gunicorn.conf.py's on_starting does this for gunicorn: the workers' metrics added up.
-        server_env.setdefault(
-            "PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="marquee-bench-metrics-")
-        )
+        if not server_env.get("PROMETHEUS_MULTIPROC_DIR"):
+            metrics_dir = tempfile.mkdtemp(prefix="marquee-bench-metrics-")
+            server_env["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     else:
         cmd = [
             sys.executable,
@@ -105,6 +107,8 @@ def running(
             yield base_url, proc
         finally:
             stop(proc)
+            if metrics_dir is not None:
+                shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def granian_sizes(workers: int | None, threads: int | None) -> tuple[int, int]:

@@ -148,14 +148,10 @@ class CpuMeter:
         }
 
 
-def request_cpu(directory) -> dict[str, tuple[int, float]]:
-    """What the server's workers measured per kind of request (bench/request_meter.py), added
-    up over the workers: kind -> (requests, CPU seconds of the threads that served them)."""
-    return {k: (n, cpu) for k, (n, cpu, _statements) in request_sums(directory).items()}
-
-
 def request_sums(directory) -> dict[str, tuple[int, float, int]]:
-    """kind -> (requests, CPU seconds, SQL statements), added up over the workers."""
+    """What the server's workers measured per kind of request (bench/request_meter.py), added
+    up over the workers: kind -> (requests, CPU seconds of the threads that served them, SQL
+    statements they sent)."""
     import json
 
     total: dict[str, list[float]] = {}
@@ -170,3 +166,9 @@ def request_sums(directory) -> dict[str, tuple[int, float, int]]:
             entry[1] += cpu
             entry[2] += rest[0] if rest else 0
     return {k: (int(n), cpu, int(st)) for k, (n, cpu, st) in total.items()}
+
+
+def settled_request_sums(directory) -> dict[str, tuple[int, float, int]]:
+    """`request_sums` once the workers have written what they measured (five times a second)."""
+    time.sleep(0.5)
+    return request_sums(directory)

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
-import time
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _REPO_CONF = os.path.join(_ROOT, "gunicorn.conf.py")
@@ -24,19 +22,13 @@ globals().update({k: v for k, v in _namespace.items() if not k.startswith("__")}
 sys.path.insert(0, _ROOT)
 from bench import request_meter  # noqa: E402
 
-_local = threading.local()
-
 
 def pre_request(worker, req):
     request_meter.begin()
-    _local.started = time.thread_time()
 
 
 def post_request(worker, req, environ, resp):
-    started = getattr(_local, "started", None)
-    if started is None:
-        return
-    request_meter.add(request_meter.kind_of(req.method, req.path), time.thread_time() - started)
+    request_meter.end(req.method, req.path)
 
 
 def post_worker_init(worker):

@@ -31,7 +31,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from . import fixtures, integrity, load, reference, server, targets
 from . import transport as transports
-from .cpu import CpuMeter, children, request_sums
+from .cpu import CpuMeter, children, settled_request_sums
 from .stats import Recorder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -592,12 +592,6 @@ def gunicorn_config(args: argparse.Namespace) -> str:
 
 
 # ---- the run -----------------------------------------------------------------------------------
-def settled_request_cpu(directory: Path) -> dict:
-    """The workers' sums once they have written what they measured (five times a second)."""
-    time.sleep(0.5)
-    return request_sums(directory)
-
-
 def _start_profilers(directory: Path, master_pid: int, seconds: float) -> list[subprocess.Popen]:
     directory.mkdir(parents=True, exist_ok=True)
     procs = []
@@ -683,7 +677,7 @@ def run_once(*, args, env: dict, dbname: str, promo_share: float, ref=None) -> t
     ) as (base_url, proc):
         print(f"bench: serving on {base_url}", flush=True)
         if args.read_seconds > 0:
-            before = settled_request_cpu(cpu_dir)
+            before = settled_request_sums(cpu_dir)
             # The last screening: nobody buys it before the rush, so its map stays cached.
             read_result = asyncio.run(
                 load.read_only(
@@ -696,12 +690,12 @@ def run_once(*, args, env: dict, dbname: str, promo_share: float, ref=None) -> t
                     revalidate=args.revalidate,
                 )
             )
-            kinds["read"] = _per_kind(settled_request_cpu(cpu_dir), before)
+            kinds["read"] = _per_kind(settled_request_sums(cpu_dir), before)
             print(
                 f"bench: seat map alone: {read_result.reads / read_result.duration:,.0f} reads/s",
                 flush=True,
             )
-        before = settled_request_cpu(cpu_dir)
+        before = settled_request_sums(cpu_dir)
         meter = CpuMeter(proc.pid, dbname, env["REDIS_URL"])
         meter.start()
         profilers = []
@@ -728,7 +722,7 @@ def run_once(*, args, env: dict, dbname: str, promo_share: float, ref=None) -> t
             )
         )
         cpu = meter.stop()
-        kinds["rush"] = _per_kind(settled_request_cpu(cpu_dir), before)
+        kinds["rush"] = _per_kind(settled_request_sums(cpu_dir), before)
         for p in profilers:
             if p.poll() is None:
                 p.send_signal(signal.SIGINT)  # py-spy writes what it has on Ctrl-C

@@ -3,10 +3,10 @@
 Both servers the bench can start use it: gunicorn through bench/gunicorn_conf.py's request hooks,
 Granian through bench/granian_app.py, a WSGI wrapper around the project's application. Each
 worker adds up the CPU time of the thread that served a request by kind (seat map, hold, order,
-other), and the SQL statements its requests sent (every statement, BEGIN and COMMIT included,
-counted by an execute wrapper on each new database connection), and a thread of the worker writes the sums to `$BENCH_CPU_DIR/worker-<pid>.json` five
-times a second, so the bench reads them between phases without asking the server
-(bench/cpu.py's `request_cpu`).
+other) and the SQL statements its requests sent (every statement, BEGIN and COMMIT included,
+counted by an execute wrapper on each new database connection); a thread of the worker writes
+the sums to `$BENCH_CPU_DIR/worker-<pid>.json` five times a second, so the bench reads them
+between phases without asking the server (bench/cpu.py's `request_sums`).
 """
 
 from __future__ import annotations
@@ -35,13 +35,20 @@ def kind_of(method: str, path: str) -> str:
 
 
 def begin() -> None:
-    """A request starts on this thread: its statements are counted from here."""
+    """A request starts on this thread: its CPU and statements are counted from here."""
     _local.statements = 0
+    _local.started = time.thread_time()
 
 
-def add(kind: str, cpu_seconds: float) -> None:
+def end(method: str, path: str) -> None:
+    """The request begun on this thread is answered: add it to its kind's sums."""
+    started = getattr(_local, "started", None)
+    if started is None:
+        return
+    cpu_seconds = time.thread_time() - started
     statements = getattr(_local, "statements", 0)
-    _local.statements = 0
+    _local.started = None
+    kind = kind_of(method, path)
     with _lock:
         entry = _sums.setdefault(kind, [0, 0.0, 0])
         entry[0] += 1

@@ -173,7 +173,7 @@ def main(argv=None) -> int:
         asyncio.run(_load(base_url, phases["waiting page"], cookies, seconds=3, connections=16))
         for name, path_for in phases.items():
             xacts = _transactions(args.database_url, dbname)
-            sums_before = _settled_sums(cpu_dir)
+            sums_before = cpu.settled_request_sums(cpu_dir)
             meter = cpu.CpuMeter(proc.pid, dbname, args.redis_url)
             meter.start()
             latencies, errors, sent_in = asyncio.run(
@@ -187,7 +187,7 @@ def main(argv=None) -> int:
             )
             used = meter.stop()
             xacts = _transactions(args.database_url, dbname) - xacts
-            statements = _statements(_settled_sums(cpu_dir)) - _statements(sums_before)
+            statements = _statements(cpu.settled_request_sums(cpu_dir)) - _statements(sums_before)
             n = len(latencies)
             rate = n / used["seconds"]
             per_request_ms = 1000 * used["gunicorn_workers_cpu_s"] / max(1, n)
@@ -212,11 +212,6 @@ def main(argv=None) -> int:
         flush=True,
     )
     return 1 if failed else 0
-
-
-def _settled_sums(directory: Path) -> dict:
-    time.sleep(0.5)  # the workers write their sums five times a second
-    return cpu.request_sums(directory)
 
 
 def _statements(sums: dict) -> int:

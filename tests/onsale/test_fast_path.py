@@ -1,10 +1,12 @@
-"""The status poll's fast path (ticketing.storefront.waiting_fast) answers exactly what Django's
-view answers (body and the headers that matter), from Redis alone: no database, and anything
-Redis cannot answer goes through the whole application."""
+"""The waiting room's fast path (ticketing.storefront.waiting_fast) answers the status poll and
+the waiting page exactly as Django's views answer them (body, cookies and the headers that
+matter), from memory and Redis alone: no database, and anything they cannot answer goes through
+the whole application."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from django.core import signals, signing
@@ -14,7 +16,7 @@ from django.test import Client, RequestFactory
 
 from tests.onsale.support import onsale
 from ticketing.onsale import tokens
-from ticketing.storefront.waiting_fast import FastWaitingStatus
+from ticketing.storefront.waiting_fast import FastWaitingRoom
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +31,7 @@ KEY_HEADERS = (
     "Vary",
     "Content-Language",
     "Retry-After",
+    "Set-Cookie",  # the names of the cookies set
 )
 
 
@@ -75,8 +78,11 @@ def fast_get(path: str, *, cookie: str = "", language: str = "en", behind=None):
     def start_response(status, headers, exc_info=None):
         answered["status"] = int(status.split()[0])
         answered["headers"] = dict(headers)
+        answered["headers"]["Set-Cookie"] = sorted(
+            value.split("=", 1)[0] for name, value in headers if name == "Set-Cookie"
+        )
 
-    result = FastWaitingStatus(behind)(environ, start_response)
+    result = FastWaitingRoom(behind)(environ, start_response)
     try:
         body = b"".join(result)
     finally:
@@ -90,7 +96,9 @@ def django_get(path: str, *, cookie: str = "", language: str = "en"):
         name, value = cookie.split("=", 1)
         browser.cookies[name] = value
     response = browser.get(path)
-    return response.status_code, dict(response.headers), response.content
+    headers = dict(response.headers)
+    headers["Set-Cookie"] = sorted(response.cookies)
+    return response.status_code, headers, response.content
 
 
 def comparable(body: bytes) -> dict:
@@ -105,6 +113,12 @@ def assert_same_answer(path: str, *, cookie: str = "", language: str = "en"):
     d_status, d_headers, d_body = django_get(path, cookie=cookie, language=language)
     f_status, f_headers, f_body, delegated = fast_get(path, cookie=cookie, language=language)
     assert (f_status, comparable(f_body)) == (d_status, comparable(d_body))
+    assert_same_headers(f_headers, d_headers)
+    assert delegated == 0
+    return json.loads(f_body)
+
+
+def assert_same_headers(f_headers: dict, d_headers: dict) -> None:
     for name in KEY_HEADERS:
         assert f_headers.get(name) is not None or d_headers.get(name) is None, name
         if name == "Content-Security-Policy" and name in d_headers:
@@ -114,8 +128,24 @@ def assert_same_answer(path: str, *, cookie: str = "", language: str = "en"):
         else:
             assert f_headers.get(name) == d_headers.get(name), name
     assert f_headers["X-Request-ID"] and "Expires" in f_headers
+
+
+def comparable_page(body: bytes) -> str:
+    """The page without what differs between two requests of one waiter: the CSRF token's mask
+    and the server's clock."""
+    text = re.sub(r'(name="csrfmiddlewaretoken" value=)"[^"]+"', r"\1-", body.decode())
+    return re.sub(r'data-server-time="[0-9]+"', "data-server-time=-", text)
+
+
+def assert_same_page(path: str, *, cookie: str = "", language: str = "en"):
+    d_status, d_headers, d_body = django_get(path, cookie=cookie, language=language)
+    f_status, f_headers, f_body, delegated = fast_get(path, cookie=cookie, language=language)
+    assert f_status == d_status
+    assert comparable_page(f_body) == comparable_page(d_body)
+    assert_same_headers(f_headers, d_headers)
+    assert f_headers.get("Location") == d_headers.get("Location")
     assert delegated == 0
-    return json.loads(f_body)
+    return f_status, f_headers, f_body.decode()
 
 
 def test_before_opening_the_fast_path_answers_as_django_does(screening):
@@ -193,10 +223,101 @@ def test_other_requests_are_left_to_django(screening):
     sale = onsale(screening)
     behind = Recorder()
 
-    fast_get(f"/wait/{sale.pk}/", cookie=waiter_cookie("page"), behind=behind)
     fast_get(f"/wait/{sale.pk}/status.jsonx", behind=behind)
+    fast_get(f"/wait/{sale.pk}/extra/", behind=behind)
+    fast_get(f"/screenings/{screening.pk}/", behind=behind)
 
-    assert behind.calls == 2
+    assert behind.calls == 3
+
+
+# ---- the waiting page --------------------------------------------------------------------------
+def test_before_opening_the_fast_page_is_djangos_countdown(screening):
+    sale = onsale(screening, opens_in=600)
+
+    status, _headers, page = assert_same_page(
+        f"/wait/{sale.pk}/?s={screening.pk}", cookie=waiter_cookie("early-1")
+    )
+
+    assert status == 200 and "data-countdown-clock" in page
+
+
+def test_a_waiter_sees_the_same_page_in_every_language(screening):
+    sale = onsale(screening)
+    for ahead in ("first", "second"):  # the room lets 2 in at once
+        fast_get(f"/wait/{sale.pk}/status.json", cookie=waiter_cookie(ahead))
+
+    for language in ("en", "fr", "zh-hans"):
+        status, headers, page = assert_same_page(
+            f"/wait/{sale.pk}/?s={screening.pk}&why=expired",
+            cookie=waiter_cookie("third"),
+            language=language,
+        )
+        assert status == 200 and headers["Content-Language"] == language
+        assert "data-position>1<" in page
+
+
+def test_an_admitted_waiter_is_sent_to_the_seats_with_the_admission_cookie(screening):
+    sale = onsale(screening)
+
+    status, headers, _page = assert_same_page(
+        f"/wait/{sale.pk}/?s={screening.pk}", cookie=waiter_cookie("first")
+    )
+
+    assert status == 302 and headers["Location"] == f"/screenings/{screening.pk}/"
+    assert tokens.admission_cookie(sale.pk) in headers["Set-Cookie"]
+
+
+def test_a_newcomer_gets_a_place_and_the_cookies_django_gives(screening):
+    sale = onsale(screening)
+    for ahead in ("first", "second"):
+        fast_get(f"/wait/{sale.pk}/status.json", cookie=waiter_cookie(ahead))
+    django_status, django_headers, _ = django_get(f"/wait/{sale.pk}/")
+
+    status, headers, body, delegated = fast_get(f"/wait/{sale.pk}/")
+
+    assert (status, delegated) == (django_status, 0) == (200, 0)
+    assert headers["Set-Cookie"] == django_headers["Set-Cookie"] == ["csrftoken", "marquee_waiter"]
+    assert b"data-position>2<" in body  # behind Django's newcomer
+
+
+def test_an_onsale_not_cached_or_unknown_goes_through_the_whole_application(screening):
+    from ticketing.onsale import selectors
+
+    sale = onsale(screening)
+    selectors.forget(onsale_id=sale.pk, screening_ids=[screening.pk])
+
+    cold = fast_get(f"/wait/{sale.pk}/", cookie=waiter_cookie("w"))
+    warm = fast_get(f"/wait/{sale.pk}/", cookie=waiter_cookie("w"))
+    unknown = fast_get("/wait/999999/", cookie=waiter_cookie("w"))
+
+    assert (cold[0], cold[3]) == (302, 1)  # Django answered, and cached the onsale
+    assert (warm[0], warm[3]) == (302, 0)
+    assert (unknown[0], unknown[3]) == (404, 1)
+
+
+def test_the_fast_page_asks_the_database_nothing(django_assert_num_queries, screening):
+    sale = onsale(screening)
+    django_get(f"/wait/{sale.pk}/?s={screening.pk}")  # the onsale and the screening cached
+
+    with django_assert_num_queries(0):
+        for waiter in ("a", "b", "c", "d"):
+            *_answer, delegated = fast_get(
+                f"/wait/{sale.pk}/?s={screening.pk}", cookie=waiter_cookie(waiter)
+            )
+            assert delegated == 0
+
+
+def test_with_redis_down_the_fast_page_answers_503_with_retry_after(settings, screening):
+    sale = onsale(screening)
+    fast_get(f"/wait/{sale.pk}/", cookie=waiter_cookie("w"))  # in this process's memory
+    caches = {name: dict(conf) for name, conf in settings.CACHES.items()}
+    caches["default"]["LOCATION"] = "redis://127.0.0.1:1/0"  # nothing listens there
+    settings.CACHES = caches
+
+    status, headers, page = assert_same_page(f"/wait/{sale.pk}/", cookie=waiter_cookie("w"))
+
+    assert status == 503 and headers["Retry-After"] == "15"
+    assert "Waiting room unavailable" in page
 
 
 def test_a_host_not_allowed_is_refused_as_django_refuses_it(screening):
@@ -208,6 +329,6 @@ def test_a_host_not_allowed_is_refused_as_django_refuses_it(screening):
     def start_response(status, headers, exc_info=None):
         answered["status"] = int(status.split()[0])
 
-    FastWaitingStatus(Recorder())(environ, start_response).close()
+    FastWaitingRoom(Recorder())(environ, start_response).close()
 
     assert answered["status"] == 400

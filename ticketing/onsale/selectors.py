@@ -26,6 +26,10 @@ SHARED_SECONDS = 3600
 _NONE = "-"  # cached "no onsale", told apart from "not cached"
 
 
+class NotCached(Exception):
+    """Asked with `cached_only`: the answer is not in memory or Redis (the database would be asked)."""
+
+
 @dataclass(frozen=True)
 class OnsaleInfo:
     """What the gate and the waiting room need, without touching the database again."""
@@ -80,11 +84,13 @@ def _info(onsale: Onsale) -> OnsaleInfo:
     )
 
 
-def _cached(key: str, load):
+def _cached(key: str, load, cached_only: bool = False):
     value = _local.get(dj_cache.make_key(key))
     if value is None:
         value = cache.get(key)
         if value is None:
+            if cached_only:
+                raise NotCached(key)
             value = load() or _NONE
             cache.set(key, value, SHARED_SECONDS)
         _local.put(dj_cache.make_key(key), value)
@@ -99,22 +105,24 @@ def onsale_key(onsale_id: int) -> str:
     return f"onsale:info:{onsale_id}"
 
 
-def onsale_for_screening(screening_id: int) -> OnsaleInfo | None:
-    """The onsale the screening is part of (the latest opening if several), or None."""
+def onsale_for_screening(screening_id: int, *, cached_only: bool = False) -> OnsaleInfo | None:
+    """The onsale the screening is part of (the latest opening if several), or None.
+
+    `cached_only`: raise NotCached rather than ask the database (the waiting room's fast path)."""
 
     def load():
         onsale = Onsale.objects.filter(screenings__id=screening_id).order_by("-opens_at").first()
         return _info(onsale) if onsale is not None else None
 
-    return _cached(screening_key(screening_id), load)
+    return _cached(screening_key(screening_id), load, cached_only)
 
 
-def onsale_get(onsale_id: int) -> OnsaleInfo | None:
+def onsale_get(onsale_id: int, *, cached_only: bool = False) -> OnsaleInfo | None:
     def load():
         onsale = Onsale.objects.filter(pk=onsale_id).first()
         return _info(onsale) if onsale is not None else None
 
-    return _cached(onsale_key(onsale_id), load)
+    return _cached(onsale_key(onsale_id), load, cached_only)
 
 
 def forget(*, onsale_id: int, screening_ids) -> None:
@@ -125,6 +133,6 @@ def forget(*, onsale_id: int, screening_ids) -> None:
     _local.clear()
 
 
-def screening_in_onsale(screening_id: int, onsale_id: int) -> bool:
-    info = onsale_for_screening(screening_id)
+def screening_in_onsale(screening_id: int, onsale_id: int, *, cached_only: bool = False) -> bool:
+    info = onsale_for_screening(screening_id, cached_only=cached_only)
     return info is not None and info.id == onsale_id

@@ -20,6 +20,7 @@ from functools import wraps
 from urllib.parse import urlencode
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -31,6 +32,7 @@ from django.views.decorators.http import require_GET
 from ticketing.onsale import selectors, tokens, waiting
 
 from . import formats
+from .shaped import ShapedTemplate
 
 RETRY_AFTER = 15  # seconds, when the waiting room is unavailable
 WAITER_COOKIE_AGE = 24 * 3600
@@ -44,6 +46,21 @@ REASONS = {
         "Your admission belongs to another browser. Please wait for your turn here."
     ),
 }
+
+# The waiting page, rendered once per shape (onsale, language, state...) and filled per waiter
+# with what is its own (shaped.py says what a slot may be used for in the template).
+WAITING_PAGE_SLOTS = (
+    "status.serverTime",
+    "status.position",
+    "status.positionText",
+    "status.estimateText",
+    "status.perMinute",
+    "status.waitMinutes",
+    "opens_in",
+    "page_url",
+    "csrf_token",
+)
+WAITING_PAGE = ShapedTemplate("storefront/waiting.html", slots=WAITING_PAGE_SLOTS)
 
 
 def _wait_url(onsale_id: int, screening_id: int | None, why: str = "") -> str:
@@ -199,10 +216,20 @@ def _status(visit: waiting.Visit) -> dict:
 @require_GET
 @never_cache
 def wait(request: HttpRequest, onsale_id: int) -> HttpResponse:
-    onsale = selectors.onsale_get(onsale_id)
+    return wait_page(request, onsale_id)
+
+
+def wait_page(request: HttpRequest, onsale_id: int, *, cached_only: bool = False) -> HttpResponse:
+    """The waiting page (or the way to the seats once admitted). `cached_only` (the fast path,
+    `waiting_fast`): raise `selectors.NotCached` before anything is written rather than ask the
+    database."""
+    onsale = selectors.onsale_get(onsale_id, cached_only=cached_only)
     if onsale is None:
         raise Http404("No such onsale.")
     screening_id = _screening_param(request)
+    in_onsale = bool(screening_id) and selectors.screening_in_onsale(
+        screening_id, onsale.id, cached_only=cached_only
+    )
     waiter = tokens.waiter_of(request)
     new_waiter = waiter is None
     if new_waiter:
@@ -213,7 +240,7 @@ def wait(request: HttpRequest, onsale_id: int) -> HttpResponse:
         return _unavailable(request, onsale.id, json=False)
 
     if visit.state == "admitted":
-        if screening_id and selectors.screening_in_onsale(screening_id, onsale.id):
+        if in_onsale:
             target = reverse("storefront:screening", args=[screening_id])
         else:
             target = reverse("storefront:home")
@@ -239,7 +266,6 @@ def wait(request: HttpRequest, onsale_id: int) -> HttpResponse:
             refresh = 2
         context = {
             "onsale": onsale,
-            "visit": visit,
             "status": status,
             "opens_local": opens_local,
             "refresh": refresh,
@@ -251,8 +277,9 @@ def wait(request: HttpRequest, onsale_id: int) -> HttpResponse:
             "opens_in": _clock(visit.opens_at - visit.server_time)
             if visit.state == "early"
             else "",
+            "csrf_token": get_token(request),  # the language switch's form
         }
-        response = render(request, "storefront/waiting.html", context)
+        response = HttpResponse(WAITING_PAGE.render(request, context))
     if new_waiter:
         response.set_signed_cookie(
             tokens.WAITER_COOKIE,

@@ -1,19 +1,22 @@
-"""The waiting room's status poll, in front of Django's full request cycle.
+"""The waiting room's page and status poll, in front of Django's full request cycle.
 
-`GET /wait/<onsale>/status.json` is what every waiting browser asks every 5 seconds: during a
-rush it is most of the site's traffic. Through Django's whole stack it cost ~1.5 ms of CPU, most
-of it in middleware the poll does not need (sessions, CSRF, authentication, OTP, messages, URL
-resolving). `FastWaitingStatus` wraps the WSGI application: that one path (GET only) is answered
-by the same code as `onsale_gate.wait_status` (the signed waiter cookie, the same Lua visit
-through the cache's pooled Redis connection, the same `_status` body and error shapes), passed
-through only the middleware whose headers such an answer carries: the request id, security
-headers (nosniff, referrer and opener policies, HSTS, the HTTPS redirect), the CSP, the
-language (Content-Language, Vary), the host check (CommonMiddleware) and X-Frame-Options. The
-classes are Django's and ours, in the order of settings.MIDDLEWARE, so headers cannot drift.
+`GET /wait/<onsale>/status.json` is what every waiting browser asks every 5 seconds, and
+`GET /wait/<onsale>/` what a browser without JavaScript reloads: during a rush they are most of
+the site's traffic. Through Django's whole stack about half of their CPU went to middleware they
+do not need (sessions, authentication, OTP, messages, URL resolving). `FastWaitingRoom` wraps
+the WSGI application: those two paths (GET only) are answered by the views' own code
+(`onsale_gate.wait_page` for the page; the same signed waiter cookie, Lua visit through the
+cache's pooled Redis connection, `_status` body and error shapes as `onsale_gate.wait_status`
+for the poll), passed through only the middleware whose headers such an answer carries: the
+request id, security headers (nosniff, referrer and opener policies, HSTS, the HTTPS
+redirect), the CSP, the language (Content-Language, Vary), the host check (CommonMiddleware),
+CSRF for the page (its language switch is a form: the cookie is set as Django sets it) and
+X-Frame-Options. The classes are Django's and ours, in the order of settings.MIDDLEWARE, so
+headers cannot drift.
 
-Anything the poll cannot answer from Redis alone (Redis has lost the onsale's settings, or
-never had them: an unknown onsale) goes through the whole Django application as before, which
-puts the settings back or answers 404. No database, no session on the fast path.
+Anything they cannot answer from memory and Redis alone (Redis has lost the onsale's settings,
+or never had them: an unknown onsale) goes through the whole Django application as before,
+which puts the settings back or answers 404. No database, no session on the fast path.
 """
 
 from __future__ import annotations
@@ -23,16 +26,18 @@ import time
 
 from django.conf import settings
 from django.core.handlers.exception import convert_exception_to_response
-from django.core.handlers.wsgi import WSGIRequest
-from django.http import HttpResponse, JsonResponse
+from django.core.handlers.wsgi import WSGIRequest, get_script_name
+from django.http import Http404, HttpResponse, JsonResponse
+from django.urls import set_script_prefix
 from django.utils.http import http_date
 from django.utils.module_loading import import_string
 
-from ticketing.onsale import tokens, waiting
+from ticketing.onsale import selectors, tokens, waiting
 
 from . import onsale_gate
 
-PATH = re.compile(r"/wait/([0-9]+)/status\.json")
+STATUS_PATH = re.compile(r"/wait/([0-9]+)/status\.json")
+PAGE_PATH = re.compile(r"/wait/([0-9]+)/")
 NEVER_CACHE = "max-age=0, no-cache, no-store, must-revalidate, private"
 
 # The middleware whose effect a JSON poll's answer shows; the rest (sessions, CSRF, auth, OTP,
@@ -45,6 +50,7 @@ KEPT = (
     "django.middleware.common.CommonMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 )
+PAGE_KEPT = (*KEPT, "django.middleware.csrf.CsrfViewMiddleware")
 
 
 class _NotInRedis(Exception):
@@ -75,6 +81,19 @@ def status_view(request, onsale_id: int) -> HttpResponse:
             body = onsale_gate._status(visit)
             body["reload"] = visit.state == "admitted"
             response = JsonResponse(body)
+    return _never_cache(response)
+
+
+def page_view(request, onsale_id: int) -> HttpResponse:
+    """`onsale_gate.wait` from memory and Redis, or delegate (not cached, unknown onsale)."""
+    try:
+        response = onsale_gate.wait_page(request, onsale_id, cached_only=True)
+    except (selectors.NotCached, Http404):
+        return _Delegate()
+    return _never_cache(response)
+
+
+def _never_cache(response: HttpResponse) -> HttpResponse:
     # as @never_cache (add_never_cache_headers), its Cache-Control written once
     response["Expires"] = http_date(time.time())
     response["Cache-Control"] = NEVER_CACHE
@@ -83,8 +102,10 @@ def status_view(request, onsale_id: int) -> HttpResponse:
 
 class _PolicyOnce:
     """django-csp's middleware, its policy built once per status instead of twice a request
-    (a third of the fast path's CPU): the poll's answer never uses a nonce, so the policy
-    depends on the settings alone. The headers are the middleware's own."""
+    (a third of the poll's CPU on the fast path): neither the poll nor the waiting page uses a
+    nonce (the page's script is a file under 'self'; a template that wants `request.csp_nonce`
+    must leave the fast path), so the policy depends on the settings alone. The headers are
+    the middleware's own."""
 
     def __init__(self, get_response):
         from csp.middleware import CSPMiddleware
@@ -111,35 +132,53 @@ class _PolicyOnce:
 REPLACED = {"csp.middleware.CSPMiddleware": _PolicyOnce}
 
 
-def _chain(view):
+def _chain(view, kept):
     """The kept middleware around `view(request)`, built as Django's BaseHandler builds it."""
     handler = convert_exception_to_response(view)
-    for path in reversed([m for m in settings.MIDDLEWARE if m in KEPT]):
+    for path in reversed([m for m in settings.MIDDLEWARE if m in kept]):
         middleware = REPLACED.get(path) or import_string(path)
         handler = convert_exception_to_response(middleware(handler))
     return handler
 
 
-class FastWaitingStatus:
-    """WSGI: the status poll answered here, every other request by `app` (Django's)."""
+ONSALE_KEY = "marquee.onsale_id"  # the environ entry _route fills from the path
+
+
+def _by_onsale(view):
+    return lambda request: view(request, request.META[ONSALE_KEY])
+
+
+class FastWaitingRoom:
+    """WSGI: the waiting page and its poll answered here, every other request by `app`."""
 
     def __init__(self, app):
         self.app = app
-        self._handler = None
+        self._handlers = None
 
-    def _view(self, request):
-        match = PATH.fullmatch(request.path_info)
-        return status_view(request, int(match.group(1)))
+    def _route(self, environ):
+        """The handler for this request (its onsale's id put in the environ), or None."""
+        if environ.get("REQUEST_METHOD") != "GET":
+            return None
+        path = environ.get("PATH_INFO", "")
+        for pattern, name in ((STATUS_PATH, "status"), (PAGE_PATH, "page")):
+            match = pattern.fullmatch(path)
+            if match:
+                if self._handlers is None:
+                    self._handlers = {
+                        "status": _chain(_by_onsale(status_view), KEPT),
+                        "page": _chain(_by_onsale(page_view), PAGE_KEPT),
+                    }
+                environ[ONSALE_KEY] = int(match.group(1))
+                return self._handlers[name]
+        return None
 
     def __call__(self, environ, start_response):
-        if environ.get("REQUEST_METHOD") != "GET" or not PATH.fullmatch(
-            environ.get("PATH_INFO", "")
-        ):
+        handler = self._route(environ)
+        if handler is None:
             return self.app(environ, start_response)
-        if self._handler is None:
-            self._handler = _chain(self._view)
+        set_script_prefix(get_script_name(environ))  # as WSGIHandler does: reverse() under a prefix
         request = WSGIRequest(environ)
-        response = self._handler(request)
+        response = handler(request)
         if isinstance(response, _Delegate):
             response.close()
             return self.app(environ, start_response)
@@ -155,4 +194,4 @@ class FastWaitingStatus:
 
 
 def wrap(app):
-    return FastWaitingStatus(app)
+    return FastWaitingRoom(app)

@@ -2,12 +2,14 @@
 
 1. Its own database (dropped, created, migrated) and Redis db (flushed); one screening in an
    onsale that opened a moment ago, admitting 100 buyers at a time, with `--waiters` buyers in
-   the queue (their signed waiter cookies made here, as the site makes them).
-2. gunicorn as `make bench` runs it (gunicorn.conf.py), then, for `--seconds` each, keep-alive
+   the queue (their signed waiter cookies made here, as the site makes them, and the CSRF
+   cookie their first waiting page set).
+2. Granian as compose's `waiting` service runs it (or `--server gunicorn`, as `make bench` runs
+   web with gunicorn.conf.py), then, for `--seconds` each, keep-alive
    GETs from `--connections` concurrent clients on loopback: the waiting page (`/wait/<id>/`,
    the HTML a browser without JavaScript reloads) and its JSON status (`status.json`, what the
    page polls every 5 s), each request as one of the waiters.
-3. Prints requests per second, latency, the gunicorn workers' CPU per request and the machine's
+3. Prints requests per second, latency, the server workers' CPU per request and the machine's
    busy share, and the database's transactions during each phase (the waiting room must cost
    it nothing: 0 expected). Exit 1 on errors or database work.
 """
@@ -43,8 +45,9 @@ def parse_args(argv):
     p.add_argument(
         "--server",
         choices=["gunicorn", "granian"],
-        default="gunicorn",
-        help="the WSGI server (bench/server.py; default gunicorn, as in production)",
+        default="granian",
+        help="the WSGI server (bench/server.py): granian (default), as compose's waiting "
+        "service serves /wait/ in production, or gunicorn, as web would without that route",
     )
     p.add_argument("--workers", type=int, default=None, help="server workers (default: conf)")
     p.add_argument("--threads", type=int, default=None)
@@ -55,7 +58,7 @@ def parse_args(argv):
     p.add_argument(
         "--redis-url", default=os.environ.get("BENCH_WAITING_REDIS_URL", DEFAULT_REDIS_URL)
     )
-    p.add_argument("--server-log", type=Path, default=Path("var/bench-waiting-gunicorn.log"))
+    p.add_argument("--server-log", type=Path, default=Path("var/bench-waiting-server.log"))
     return p.parse_args(argv)
 
 
@@ -129,8 +132,10 @@ def main(argv=None) -> int:
     fixtures.migrate()
     from datetime import timedelta
 
+    from django.conf import settings
     from django.core import signing
     from django.utils import timezone
+    from django.utils.crypto import get_random_string
 
     from ticketing.onsale import services, tokens, waiting
     from ticketing.onsale.models import Onsale
@@ -145,7 +150,12 @@ def main(argv=None) -> int:
     ids = [waiting.new_waiter_id() for _ in range(args.waiters)]
     for waiter in ids:
         waiting.visit(sale.pk, waiter, load=lambda: sale)
-    cookies = [f"{tokens.WAITER_COOKIE}={signer.sign(w)}" for w in ids]
+    # each waiter's browser also has the CSRF cookie its first page set (the language form)
+    cookies = [
+        f"{tokens.WAITER_COOKIE}={signer.sign(w)}; "
+        f"{settings.CSRF_COOKIE_NAME}={get_random_string(32)}"
+        for w in ids
+    ]
     figures = waiting.stats(sale)
     print(
         f"bench: onsale {sale.pk}: {figures.queued} in the queue, {figures.live} admitted live; "

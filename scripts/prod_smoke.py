@@ -2,7 +2,8 @@
 Docker, and a ticket bought through it.
 
 It reads the compose file and runs what its services run (migrate, gunicorn with
-gunicorn.conf.py, the Celery worker, beat) with their environment (DEBUG off), pointed at the
+gunicorn.conf.py, push, the waiting room's Granian, the Celery worker, beat) with their
+environment (DEBUG off), pointed at the
 local PostgreSQL (a database of its own, created and dropped) and Redis (databases 12 and 13,
 keys of this run only), gunicorn on a free loopback port. Then, through the HTTP API: a partner
 key, a hold (and a refused one), an order, a sandbox payment paid on the sandbox's page, the
@@ -132,6 +133,7 @@ class Shape:
         self.port = free_port()
         self.base = f"http://{HOST}:{self.port}"
         self.push_port = free_port()  # the push service's 8001, here
+        self.waiting_port = free_port()  # the waiting service's 8002, here
         self.database = f"marquee_{self.run_id.replace('-', '_')}"
         self.metrics_token = secrets.token_urlsafe(24)
         self.processes: dict[str, subprocess.Popen] = {}
@@ -198,9 +200,11 @@ class Shape:
 
     def command(self, service: str) -> list[str]:
         argv = _command(self.compose["services"][service]["command"], self.var)
-        if service == "push":  # compose's 0.0.0.0:8001, here a free port of the loopback
+        ports = {"push": ("8001", self.push_port), "waiting": ("8002", self.waiting_port)}
+        if service in ports:  # compose's 0.0.0.0:800x, here a free port of the loopback
             anywhere = "0.0.0.0"  # noqa: S104 - replaced by the loopback
-            argv = [a.replace(anywhere, HOST).replace("8001", str(self.push_port)) for a in argv]
+            port, here = ports[service]
+            argv = [a.replace(anywhere, HOST).replace(port, str(here)) for a in argv]
         return argv
 
     def run(self, argv: list[str], *, env=None, timeout: float = 180) -> str:
@@ -238,6 +242,7 @@ class Shape:
             argv = [str(BIN / "python") if rest[0] == "python" else rest[0], *rest[1:]]
         argv = [a.replace("127.0.0.1:8000", f"{HOST}:{self.port}") for a in argv]
         argv = [a.replace("127.0.0.1:8001", f"{HOST}:{self.push_port}") for a in argv]
+        argv = [a.replace("127.0.0.1:8002", f"{HOST}:{self.waiting_port}") for a in argv]
         done = subprocess.run(
             argv,
             cwd=ROOT,
@@ -262,7 +267,7 @@ class Shape:
             conn.execute(f'CREATE DATABASE "{self.database}"')
 
     def teardown(self) -> None:
-        for service in ("web", "push", "beat", "worker"):
+        for service in ("web", "push", "waiting", "beat", "worker"):
             proc = self.processes.get(service)
             if proc is not None:
                 stop(proc)
@@ -366,7 +371,7 @@ def set_up(shape: Shape) -> str:
 
 
 def start(shape: Shape, browser: Browser) -> None:
-    for service in ("worker", "beat", "web", "push"):
+    for service in ("worker", "beat", "web", "push", "waiting"):
         shape.start(service)
 
     def ready():
@@ -382,7 +387,20 @@ def start(shape: Shape, browser: Browser) -> None:
     status, body = browser.json("GET", "/healthz")
     check(status == 200 and body["database"] == "ok", f"/healthz {status} {body}")
     wait(lambda: _push_stream(shape, 0), "the push service streams (live seat maps)", 60)
-    for service in ("web", "worker", "beat", "push"):
+    waiting = Browser(f"http://{HOST}:{shape.waiting_port}")
+
+    def waiting_answers():
+        shape.alive()
+        try:
+            return waiting.json("GET", "/wait/0/status.json")
+        except OSError:  # not listening yet
+            return None
+
+    status, body = wait(waiting_answers, "the waiting service answers (the onsale queue)", 60)
+    check(status == 200 and body == {"state": "unknown", "reload": True}, f"waiting {body}")
+    status, _, _ = waiting.call("GET", "/wait/999999/")  # not in Redis: Django answers, 404
+    check(status == 404, f"the waiting service's Django answers an unknown onsale 404 ({status})")
+    for service in ("web", "worker", "beat", "push", "waiting"):
         shape.healthcheck(service)
 
 

@@ -9,16 +9,16 @@ import json
 import re
 
 import pytest
-from django.core import signals, signing
+from django.core import signing
 from django.core.handlers.wsgi import WSGIHandler
-from django.db import close_old_connections
 from django.test import Client, RequestFactory
 
 from tests.onsale.support import onsale
 from ticketing.onsale import tokens
 from ticketing.storefront.waiting_fast import FastWaitingRoom
 
-pytestmark = pytest.mark.django_db
+# the WSGI application called directly: a request's end must not close the test's connection
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("keep_the_test_transaction")]
 
 KEY_HEADERS = (
     "Content-Type",
@@ -38,16 +38,6 @@ KEY_HEADERS = (
 @pytest.fixture(autouse=True)
 def _rooms(settings):
     settings.MARQUEE_ONSALE = {"LIVE_ADMISSIONS": 2, "KEEP_SECONDS": 300, "GRACE_SECONDS": 120}
-
-
-@pytest.fixture(autouse=True)
-def _keep_the_test_transaction():
-    """As Django's test client does: a request's end must not close the test's connection."""
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
 
 
 class Recorder:

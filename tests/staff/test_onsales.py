@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from tests import factories
 from tests.onsale.support import onsale
@@ -182,3 +185,17 @@ def test_an_onsale_across_two_cinemas_is_watched_by_both_but_paused_only_by_head
     assert client.post(f"/staff/onsales/{sale}/pause/", {"paused": "1"}).status_code == 403
     signed_in(client, staff_user(roles.MANAGER, all_cinemas=True))
     assert client.post(f"/staff/onsales/{sale}/pause/", {"paused": "1"}).status_code == 302
+
+
+def test_a_closed_onsale_is_shown_closed_with_its_closing_time(client, world):
+    sale = world["sale"]
+    Onsale.objects.filter(pk=sale.pk).update(closes_at=timezone.now() - timedelta(minutes=1))
+    manager(client, world["paris"])
+
+    listing = client.get("/staff/onsales/")
+    page = client.get(f"/staff/onsales/{sale.pk}/")
+    live = client.get(f"/staff/onsales/{sale.pk}/live.json").json()
+
+    assert "<td>closed</td>" in listing.text
+    assert "The onsale has closed: its screenings sell as any other" in page.text
+    assert live["onsale"]["closed"] is True and live["onsale"]["closes_at"]

@@ -1,5 +1,5 @@
 """Staff declare an onsale: which screenings (or a film's screenings over some days), when it
-opens, the admission rate and time, the per-buyer limit; pause and resume admissions."""
+opens and closes, the admission rate and time, the per-buyer limit; pause and resume admissions."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ class OnsaleForm(forms.ModelForm):
         fields = (
             "name",
             "opens_at",
+            "closes_at",
             "admit_per_minute",
             "admission_minutes",
             "ticket_limit",
@@ -59,6 +60,7 @@ class OnsaleAdmin(admin.ModelAdmin):
     list_display = (
         "name",
         "opens_at",
+        "closes_at",
         "admit_per_minute",
         "admission_minutes",
         "ticket_limit",
@@ -70,13 +72,15 @@ class OnsaleAdmin(admin.ModelAdmin):
     filter_horizontal = ("screenings",)
     actions = ("pause", "resume")
     fieldsets = (
-        (None, {"fields": ("name", "opens_at", "paused")}),
+        (None, {"fields": ("name", "opens_at", "closes_at", "paused")}),
         ("Admission", {"fields": ("admit_per_minute", "admission_minutes", "ticket_limit")}),
         ("Screenings", {"fields": ("screenings", "film", "first_day", "last_day", "days_zone")}),
     )
 
     @admin.display(description="waiting / admitted live")
     def queue(self, obj: Onsale) -> str:
+        if obj.closed():
+            return "closed"
         try:
             figures = waiting.stats(obj)
         except waiting.WaitingRoomUnavailable:

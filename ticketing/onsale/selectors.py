@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.cache import cache as dj_cache
+from django.utils import timezone
 
 from ticketing import cache
 
@@ -42,6 +43,11 @@ class OnsaleInfo:
     ticket_limit: int
     paused: bool
     zone: str  # the first screening's cinema: where the opening time is shown
+    closes_at: datetime | None = None
+
+    def closed(self, now: datetime | None = None) -> bool:
+        """Past its closing: its screenings sell as any other (no queue, no onsale limit)."""
+        return self.closes_at is not None and (now or timezone.now()) >= self.closes_at
 
 
 class _Local:
@@ -81,6 +87,7 @@ def _info(onsale: Onsale) -> OnsaleInfo:
         ticket_limit=onsale.ticket_limit,
         paused=onsale.paused,
         zone=str(zone),
+        closes_at=onsale.closes_at,
     )
 
 
@@ -106,10 +113,16 @@ def onsale_key(onsale_id: int) -> str:
 
 
 def onsale_for_screening(screening_id: int, *, cached_only: bool = False) -> OnsaleInfo | None:
-    """The onsale the screening is part of (the latest opening if several), or None.
+    """The onsale the screening is part of (the latest opening if several), or None; None too
+    once that onsale has closed (its closing is read from the cached entry, so it takes effect
+    at the instant, in every process).
 
     `cached_only`: raise NotCached rather than ask the database (the waiting room's fast path)."""
+    info = _of_screening(screening_id, cached_only)
+    return None if info is None or info.closed() else info
 
+
+def _of_screening(screening_id: int, cached_only: bool) -> OnsaleInfo | None:
     def load():
         onsale = Onsale.objects.filter(screenings__id=screening_id).order_by("-opens_at").first()
         return _info(onsale) if onsale is not None else None
@@ -134,5 +147,6 @@ def forget(*, onsale_id: int, screening_ids) -> None:
 
 
 def screening_in_onsale(screening_id: int, onsale_id: int, *, cached_only: bool = False) -> bool:
-    info = onsale_for_screening(screening_id, cached_only=cached_only)
+    """Whether the screening is (or was, if it has closed) in this onsale."""
+    info = _of_screening(screening_id, cached_only)
     return info is not None and info.id == onsale_id

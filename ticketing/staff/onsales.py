@@ -229,6 +229,8 @@ def live_figures(onsale: Onsale, user) -> dict:
             "name": onsale.name,
             "opens_at": onsale.opens_at.isoformat(),
             "open": timezone.now() >= onsale.opens_at,
+            "closes_at": onsale.closes_at.isoformat() if onsale.closes_at else None,
+            "closed": onsale.closed(),
             "paused": onsale.paused,
             "admit_per_minute": onsale.admit_per_minute,
             "admission_minutes": onsale.admission_minutes,
@@ -267,7 +269,9 @@ def onsale_list(request):
     rows = [
         {
             "onsale": onsale,
-            "state": "paused"
+            "state": "closed"
+            if onsale.closed(now)
+            else "paused"
             if onsale.paused
             else ("open" if onsale.opens_at <= now else "not open yet"),
         }

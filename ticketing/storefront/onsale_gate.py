@@ -230,6 +230,12 @@ def wait_page(request: HttpRequest, onsale_id: int, *, cached_only: bool = False
     in_onsale = bool(screening_id) and selectors.screening_in_onsale(
         screening_id, onsale.id, cached_only=cached_only
     )
+    if onsale.closed():  # the rush is over: no queue, the screening as any other
+        return redirect(
+            reverse("storefront:screening", args=[screening_id])
+            if in_onsale
+            else reverse("storefront:home")
+        )
     waiter = tokens.waiter_of(request)
     new_waiter = waiter is None
     if new_waiter:
@@ -293,6 +299,18 @@ def wait_page(request: HttpRequest, onsale_id: int, *, cached_only: bool = False
     return response
 
 
+def closed_answer(onsale_id: int, *, cached_only: bool) -> JsonResponse | None:
+    """The poll's answer once the onsale has closed (the page, reloaded, goes to the seats);
+    None while it has not, or (`cached_only`) when memory and Redis do not know it."""
+    try:
+        onsale = selectors.onsale_get(onsale_id, cached_only=cached_only)
+    except selectors.NotCached:
+        return None
+    if onsale is None or not onsale.closed():
+        return None
+    return JsonResponse({"state": "closed", "reload": True})
+
+
 @require_GET
 @never_cache
 def wait_status(request: HttpRequest, onsale_id: int) -> HttpResponse:
@@ -300,6 +318,8 @@ def wait_status(request: HttpRequest, onsale_id: int) -> HttpResponse:
     waiter = tokens.waiter_of(request)
     if waiter is None:  # no place yet: the page makes one
         return JsonResponse({"state": "unknown", "reload": True})
+    if closed := closed_answer(onsale_id, cached_only=False):
+        return closed
     try:
         visit = waiting.visit(onsale_id, waiter, load=lambda: selectors.onsale_get(onsale_id))
     except waiting.NoSuchOnsale:

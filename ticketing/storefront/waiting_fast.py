@@ -70,6 +70,8 @@ def status_view(request, onsale_id: int) -> HttpResponse:
     waiter = tokens.waiter_of(request)
     if waiter is None:  # no place yet: the page makes one
         response = JsonResponse({"state": "unknown", "reload": True})
+    elif closed := onsale_gate.closed_answer(onsale_id, cached_only=True):
+        response = closed
     else:
         try:
             visit = waiting.visit(onsale_id, waiter, load=_not_in_redis)

@@ -15,6 +15,7 @@ they answer 503 with Retry-After: nobody is let through unqueued.
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 from functools import wraps
 from urllib.parse import urlencode
@@ -61,6 +62,12 @@ WAITING_PAGE_SLOTS = (
     "csrf_token",
 )
 WAITING_PAGE = ShapedTemplate("storefront/waiting.html", slots=WAITING_PAGE_SLOTS)
+
+
+@functools.lru_cache(maxsize=1024)
+def _opening_words(opens_at, zone: str, language: str) -> str:
+    """The opening time in words, once per onsale and language (every waiting page shows it)."""
+    return formats.datetime_long(opens_at, zone, language)
 
 
 def _wait_url(onsale_id: int, screening_id: int | None, why: str = "") -> str:
@@ -262,7 +269,7 @@ def wait_page(request: HttpRequest, onsale_id: int, *, cached_only: bool = False
         )
     else:
         language = translation.get_language()
-        opens_local = formats.datetime_long(onsale.opens_at, onsale.zone, language)
+        opens_local = _opening_words(onsale.opens_at, onsale.zone, language)
         status = _status(visit)
         why = request.GET.get("why", "")
         refresh = POLL_SECONDS * 2

@@ -137,3 +137,19 @@ def test_the_database_refuses_a_closing_before_the_opening():
 
     with pytest.raises(IntegrityError), transaction.atomic():
         Onsale.objects.create(name="x", opens_at=opens, closes_at=opens - timedelta(minutes=1))
+
+
+@pytest.mark.usefixtures("keep_the_test_transaction")
+def test_a_poll_for_an_onsale_memory_and_redis_forgot_is_answered_by_django(film_night):
+    from ticketing.onsale import selectors
+
+    sale = closed_onsale(film_night)
+    selectors.forget(onsale_id=sale.pk, screening_ids=[film_night.pk])  # as on another process
+
+    status, _headers, body, delegated = fast_get(
+        f"/wait/{sale.pk}/status.json", cookie=waiter_cookie("late")
+    )
+    again = fast_get(f"/wait/{sale.pk}/status.json", cookie=waiter_cookie("late"))
+
+    assert (status, delegated, body) == (200, 1, b'{"state": "closed", "reload": true}')
+    assert (again[0], again[3]) == (200, 0)  # Django put it back

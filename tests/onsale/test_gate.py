@@ -74,6 +74,17 @@ def test_before_opening_the_page_counts_down_and_the_buyer_is_not_admitted(clien
     assert client.get(f"/screenings/{screening.pk}/").status_code == 303
 
 
+@pytest.mark.parametrize(("opens_in", "refresh"), [(600, 30), (25, 10), (8, 5), (3, 2)])
+def test_without_javascript_the_page_comes_back_by_the_opening_never_after(
+    client, screening, opens_in, refresh
+):
+    sale = onsale(screening, opens_in=opens_in)
+
+    page = client.get(f"/wait/{sale.pk}/").content.decode()
+
+    assert f'<meta http-equiv="refresh" content="{refresh}">' in page
+
+
 def test_a_waiter_behind_the_admitted_sees_the_position_and_an_estimate(screening):
     sale = onsale(screening)
     admitted_client(sale, screening)

@@ -234,6 +234,25 @@ def test_an_expired_order_gives_back_and_a_late_payment_counts_again(sale):
     assert email_count(the_sale, "fan@example.com") == 2
 
 
+def test_a_late_payment_after_the_onsale_closed_is_not_held_to_its_limit(sale):
+    the_sale, friday, saturday = sale
+    late = order(hold(friday, "A1", "A2", "A3", "A4"))
+    payment = payments.payment_start(
+        order_id=late.pk, provider_name="sandbox", return_url="http://testserver/", actor="t"
+    )
+    Order.objects.filter(pk=late.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    Hold.objects.filter(pk=late.hold_id).update(expires_at=timezone.now() - timedelta(seconds=1))
+    sweep.sweep()  # the four tickets given back
+    paid(order(hold(saturday, "A1", "A2", "A3", "A4")))  # the same buyer: four of six again
+    the_sale.__class__.objects.filter(pk=the_sale.pk).update(
+        closes_at=timezone.now() - timedelta(seconds=1)
+    )
+
+    assert flow.receive(flow.event(payment)).status == 200  # 4 + 4 > 6, but the onsale is over
+    late.refresh_from_db()
+    assert late.status == OrderStatus.PAID
+
+
 def test_refunded_tickets_give_theirs_back(sale):
     the_sale, friday, _saturday = sale
     placed = paid(order(hold(friday, "A1", "A2", "A3")))

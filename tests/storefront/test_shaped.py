@@ -152,3 +152,55 @@ def test_a_slot_the_template_would_change_is_rendered_in_full_and_logged(
 
     assert (first, second) == ("<p>ADA ad</p>", "<p>GRACE gr</p>")
     assert "rendered in full" in caplog.text
+
+
+def test_a_crowd_arriving_with_a_new_shape_builds_it_once(page, request_, renders):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(position):
+        with translation.override("en"):
+            return page.render(request_, page_context(position=position, text=f"No. {position}"))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        pages = list(pool.map(one, range(1, 33)))
+
+    assert len(renders) == 2  # one shape made (and checked), 32 pages filled
+    assert all(f"No. {n}" in html for n, html in zip(range(1, 33), pages, strict=True))
+
+
+def test_past_the_limit_the_oldest_shape_goes_and_the_rest_stay(
+    page, request_, renders, monkeypatch
+):
+    from ticketing.storefront import shaped
+
+    monkeypatch.setattr(shaped, "MAX_SHAPES", 2)
+    for refresh in (2, 5, 10):  # three shapes: the first is dropped for the third
+        page.render(request_, page_context(refresh=refresh))
+    made = len(renders)
+    page.render(request_, page_context(refresh=10))  # kept
+    page.render(request_, page_context(refresh=5))  # kept
+    kept = len(renders)
+    page.render(request_, page_context(refresh=2))  # made again
+
+    assert (made, kept, len(renders)) == (6, 6, 8)
+
+
+def test_falsy_slot_values_are_each_their_own_shape(settings, request_):
+    settings.TEMPLATES = [
+        {
+            "BACKEND": "django.template.backends.django.DjangoTemplates",
+            "OPTIONS": {
+                "loaders": [
+                    (
+                        "django.template.loaders.locmem.Loader",
+                        {"t.html": "<p>{% if n is None %}none{% else %}{{ n }}{% endif %}</p>"},
+                    )
+                ]
+            },
+        }
+    ]
+    shaped = ShapedTemplate("t.html", slots=("n",))
+
+    assert shaped.render(request_, {"n": None}) == "<p>none</p>"
+    assert shaped.render(request_, {"n": 0}) == "<p>0</p>"
+    assert shaped.render(request_, {"n": 7}) == "<p>7</p>"

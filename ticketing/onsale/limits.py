@@ -343,8 +343,8 @@ def charge_revive(*, order) -> None:
         .filter(order_id=order.pk, returned_at__isnull=False)
         .first()
     )
-    if charge is None:
-        return
+    if charge is None or charge.onsale.closed():
+        return  # nothing to count again, or the onsale (and its limit) is over
     identities = {kind: getattr(charge, kind) for kind in KINDS}
     try:
         _count_each(charge.onsale_id, charge.onsale.ticket_limit, identities, charge.tickets)

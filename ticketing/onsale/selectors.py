@@ -104,12 +104,14 @@ def _cached(key: str, load, cached_only: bool = False):
     return None if value == _NONE else value
 
 
+# v2: OnsaleInfo has closes_at. A process still on the code before it, during a rolling deploy,
+# would cache entries without it for an hour under the old keys; the new code does not read them.
 def screening_key(screening_id: int) -> str:
-    return f"onsale:for-screening:{screening_id}"
+    return f"onsale:v2:for-screening:{screening_id}"
 
 
 def onsale_key(onsale_id: int) -> str:
-    return f"onsale:info:{onsale_id}"
+    return f"onsale:v2:info:{onsale_id}"
 
 
 def onsale_for_screening(screening_id: int, *, cached_only: bool = False) -> OnsaleInfo | None:

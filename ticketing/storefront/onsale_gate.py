@@ -274,7 +274,10 @@ def wait_page(request: HttpRequest, onsale_id: int, *, cached_only: bool = False
         why = request.GET.get("why", "")
         refresh = POLL_SECONDS * 2
         if visit.state == "early":
-            refresh = int(min(30, max(2, visit.opens_at - visit.server_time + 1)))
+            # without JavaScript: back by the opening, never after it, in a few steps (each
+            # interval is another shape of the page)
+            left = visit.opens_at - visit.server_time
+            refresh = max(step for step in (2, 5, 10, 30) if step <= max(left, 2))
         elif visit.state == "opening":
             refresh = 2
         context = {
@@ -308,11 +311,9 @@ def wait_page(request: HttpRequest, onsale_id: int, *, cached_only: bool = False
 
 def closed_answer(onsale_id: int, *, cached_only: bool) -> JsonResponse | None:
     """The poll's answer once the onsale has closed (the page, reloaded, goes to the seats);
-    None while it has not, or (`cached_only`) when memory and Redis do not know it."""
-    try:
-        onsale = selectors.onsale_get(onsale_id, cached_only=cached_only)
-    except selectors.NotCached:
-        return None
+    None while it has not. `cached_only`: raises `selectors.NotCached` when memory and Redis do
+    not know the onsale (every staff change drops it), so that Django answers, and caches it."""
+    onsale = selectors.onsale_get(onsale_id, cached_only=cached_only)
     if onsale is None or not onsale.closed():
         return None
     return JsonResponse({"state": "closed", "reload": True})

@@ -22,7 +22,9 @@ that reads its value. Context processors run for the first request of a shape on
 must not show what they read from the request (the user, messages). Each shape is checked when
 it is made: its first request is also rendered plainly (that is its answer), and if filling the
 pieces does not give the same HTML, the error is logged and that shape is rendered in full from
-then on (slower, never wrong). `tests/storefront/test_shaped.py` renders both ways.
+then on (slower, never wrong). A shape is built once however many requests bring it at the
+same moment, and past `MAX_SHAPES` the oldest shape is dropped, not all of them.
+`tests/storefront/test_shaped.py` renders both ways.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from django.template.base import render_value_in_context
 from django.template.loader import render_to_string
 from django.utils import translation
 
-MAX_SHAPES = 512  # per process; a request with a new shape costs two plain renders
+MAX_SHAPES = 2048  # per process (a few kB each); a new shape costs two plain renders
 PLAIN = []  # a shape whose slots the template does not leave as they are: rendered in full
 log = logging.getLogger(__name__)
 
@@ -88,17 +90,22 @@ class ShapedTemplate:
         values = [_get(context, path) for path in self.slots]
         key = (
             translation.get_language(),
-            tuple(bool(value) for value in values),
+            # a falsy slot is rendered as itself: 0, None and "" are each their own shape
+            tuple(True if value else value for value in values),
             tuple(_fixed(context, self._slot_set)),
         )
         pieces = self._shapes.get(key)
         if pieces is None:
-            pieces, html = self._build(request, context, values)
+            # One build per shape, even when a crowd arrives with it at once (the opening):
+            # the others wait the few milliseconds and fill it.
             with self._lock:
-                if len(self._shapes) >= MAX_SHAPES:
-                    self._shapes.clear()
-                self._shapes[key] = pieces
-            return html
+                pieces = self._shapes.get(key)
+                if pieces is None:
+                    pieces, html = self._build(request, context, values)
+                    while len(self._shapes) >= MAX_SHAPES:  # the oldest goes, not all of them
+                        del self._shapes[next(iter(self._shapes))]
+                    self._shapes[key] = pieces
+                    return html
         if pieces is PLAIN:
             return render_to_string(self.template_name, context, request)
         return self._fill(pieces, values)

@@ -66,16 +66,17 @@ def _not_in_redis():
 
 
 def status_view(request, onsale_id: int) -> HttpResponse:
-    """`onsale_gate.wait_status` without the database: Redis alone, or delegate."""
+    """`onsale_gate.wait_status` without the database: memory and Redis alone, or delegate
+    (the onsale not cached: a staff change dropped it, and only Django knows if it closed)."""
     waiter = tokens.waiter_of(request)
     if waiter is None:  # no place yet: the page makes one
         response = JsonResponse({"state": "unknown", "reload": True})
-    elif closed := onsale_gate.closed_answer(onsale_id, cached_only=True):
-        response = closed
     else:
         try:
+            if closed := onsale_gate.closed_answer(onsale_id, cached_only=True):
+                return _never_cache(closed)
             visit = waiting.visit(onsale_id, waiter, load=_not_in_redis)
-        except _NotInRedis:
+        except (_NotInRedis, selectors.NotCached):
             return _Delegate()
         except waiting.WaitingRoomUnavailable:
             response = onsale_gate._unavailable(request, onsale_id, json=True)

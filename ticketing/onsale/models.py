@@ -6,6 +6,12 @@ from django.db import models
 from django.utils import timezone
 
 
+def closed_by(closes_at, now=None) -> bool:
+    """Whether an onsale closing at `closes_at` (None: never) has closed: the one rule, for the
+    model and for the cached `selectors.OnsaleInfo` the storefront reads."""
+    return closes_at is not None and (now or timezone.now()) >= closes_at
+
+
 class Onsale(models.Model):
     """Staff declare which screenings, when the sale opens (UTC), how many buyers are let in a
     minute, how long an admitted buyer has, the most tickets one buyer may buy in it, and when
@@ -55,5 +61,4 @@ class Onsale(models.Model):
         return self.name
 
     def closed(self, now=None) -> bool:
-        """Past its closing (as `selectors.OnsaleInfo.closed`, which the storefront reads)."""
-        return self.closes_at is not None and (now or timezone.now()) >= self.closes_at
+        return closed_by(self.closes_at, now)

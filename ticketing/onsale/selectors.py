@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.cache import cache as dj_cache
-from django.utils import timezone
 
 from ticketing import cache
 
-from .models import Onsale
+from .models import Onsale, closed_by
 
 LOCAL_SECONDS = 5.0
 # Long: every change goes through services, which drops the shared entries at once; a short
@@ -47,7 +46,7 @@ class OnsaleInfo:
 
     def closed(self, now: datetime | None = None) -> bool:
         """Past its closing: its screenings sell as any other (no queue, no onsale limit)."""
-        return self.closes_at is not None and (now or timezone.now()) >= self.closes_at
+        return closed_by(self.closes_at, now)
 
 
 class _Local:
@@ -138,6 +137,14 @@ def onsale_get(onsale_id: int, *, cached_only: bool = False) -> OnsaleInfo | Non
         return _info(onsale) if onsale is not None else None
 
     return _cached(onsale_key(onsale_id), load, cached_only)
+
+
+def remember(onsale: Onsale) -> None:
+    """Cache an onsale just read (after a change: the waiting room's fast path answers from
+    memory and Redis only, and hands requests to Django while they do not know it)."""
+    info = _info(onsale)
+    cache.set(onsale_key(onsale.pk), info, SHARED_SECONDS)
+    _local.put(dj_cache.make_key(onsale_key(onsale.pk)), info)
 
 
 def forget(*, onsale_id: int, screening_ids) -> None:

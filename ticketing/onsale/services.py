@@ -28,9 +28,7 @@ def _sync(onsale_id: int) -> None:
     selectors.forget(
         onsale_id=onsale_id, screening_ids=list(onsale.screenings.values_list("id", flat=True))
     )
-    # put back at once: the waiting room's fast path answers from memory and Redis only (and
-    # hands the crowd's requests to Django while they do not know the onsale)
-    selectors.onsale_get(onsale_id)
+    selectors.remember(onsale)  # put back at once, for the waiting room's fast path
     try:
         waiting.configure(onsale)
     except waiting.WaitingRoomUnavailable:

@@ -15,9 +15,8 @@ they answer 503 with Retry-After: nobody is let through unqueued.
 from __future__ import annotations
 
 import contextlib
-import functools
 import time
-from functools import wraps
+from functools import lru_cache, wraps
 from urllib.parse import urlencode
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -64,7 +63,7 @@ WAITING_PAGE_SLOTS = (
 WAITING_PAGE = ShapedTemplate("storefront/waiting.html", slots=WAITING_PAGE_SLOTS)
 
 
-@functools.lru_cache(maxsize=1024)
+@lru_cache(maxsize=1024)
 def _opening_words(opens_at, zone: str, language: str) -> str:
     """The opening time in words, once per onsale and language (every waiting page shows it)."""
     return formats.datetime_long(opens_at, zone, language)
@@ -234,15 +233,16 @@ def wait_page(request: HttpRequest, onsale_id: int, *, cached_only: bool = False
     if onsale is None:
         raise Http404("No such onsale.")
     screening_id = _screening_param(request)
-    in_onsale = bool(screening_id) and selectors.screening_in_onsale(
+    # where a buyer goes once the queue is behind them: the screening they came for, if it is
+    # (or was) in this onsale
+    if screening_id and selectors.screening_in_onsale(
         screening_id, onsale.id, cached_only=cached_only
-    )
+    ):
+        onward = reverse("storefront:screening", args=[screening_id])
+    else:
+        onward = reverse("storefront:home")
     if onsale.closed():  # the rush is over: no queue, the screening as any other
-        return redirect(
-            reverse("storefront:screening", args=[screening_id])
-            if in_onsale
-            else reverse("storefront:home")
-        )
+        return redirect(onward)
     waiter = tokens.waiter_of(request)
     new_waiter = waiter is None
     if new_waiter:
@@ -253,11 +253,7 @@ def wait_page(request: HttpRequest, onsale_id: int, *, cached_only: bool = False
         return _unavailable(request, onsale.id, json=False)
 
     if visit.state == "admitted":
-        if in_onsale:
-            target = reverse("storefront:screening", args=[screening_id])
-        else:
-            target = reverse("storefront:home")
-        response = redirect(target)
+        response = redirect(onward)
         token = tokens.issue(onsale_id=onsale.id, waiter_id=waiter, ends_at=visit.admission_ends)
         response.set_cookie(
             tokens.admission_cookie(onsale.id),
@@ -309,6 +305,18 @@ def wait_page(request: HttpRequest, onsale_id: int, *, cached_only: bool = False
     return response
 
 
+def unknown_answer() -> JsonResponse:
+    """The poll's answer to a browser with no place yet: the page makes one."""
+    return JsonResponse({"state": "unknown", "reload": True})
+
+
+def poll_answer(visit: waiting.Visit) -> JsonResponse:
+    """The poll's answer to a waiter: their status, and whether to reload (their turn came)."""
+    body = _status(visit)
+    body["reload"] = visit.state == "admitted"
+    return JsonResponse(body)
+
+
 def closed_answer(onsale_id: int, *, cached_only: bool) -> JsonResponse | None:
     """The poll's answer once the onsale has closed (the page, reloaded, goes to the seats);
     None while it has not. `cached_only`: raises `selectors.NotCached` when memory and Redis do
@@ -324,8 +332,8 @@ def closed_answer(onsale_id: int, *, cached_only: bool) -> JsonResponse | None:
 def wait_status(request: HttpRequest, onsale_id: int) -> HttpResponse:
     """The poll: Redis only (one script), no session, no database."""
     waiter = tokens.waiter_of(request)
-    if waiter is None:  # no place yet: the page makes one
-        return JsonResponse({"state": "unknown", "reload": True})
+    if waiter is None:
+        return unknown_answer()
     if closed := closed_answer(onsale_id, cached_only=False):
         return closed
     try:
@@ -337,6 +345,4 @@ def wait_status(request: HttpRequest, onsale_id: int) -> HttpResponse:
         )
     except waiting.WaitingRoomUnavailable:
         return _unavailable(request, onsale_id, json=True)
-    body = _status(visit)
-    body["reload"] = visit.state == "admitted"
-    return JsonResponse(body)
+    return poll_answer(visit)

@@ -27,7 +27,7 @@ import time
 from django.conf import settings
 from django.core.handlers.exception import convert_exception_to_response
 from django.core.handlers.wsgi import WSGIRequest, get_script_name
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse
 from django.urls import set_script_prefix
 from django.utils.http import http_date
 from django.utils.module_loading import import_string
@@ -69,8 +69,8 @@ def status_view(request, onsale_id: int) -> HttpResponse:
     """`onsale_gate.wait_status` without the database: memory and Redis alone, or delegate
     (the onsale not cached: a staff change dropped it, and only Django knows if it closed)."""
     waiter = tokens.waiter_of(request)
-    if waiter is None:  # no place yet: the page makes one
-        response = JsonResponse({"state": "unknown", "reload": True})
+    if waiter is None:
+        response = onsale_gate.unknown_answer()
     else:
         try:
             if closed := onsale_gate.closed_answer(onsale_id, cached_only=True):
@@ -81,9 +81,7 @@ def status_view(request, onsale_id: int) -> HttpResponse:
         except waiting.WaitingRoomUnavailable:
             response = onsale_gate._unavailable(request, onsale_id, json=True)
         else:
-            body = onsale_gate._status(visit)
-            body["reload"] = visit.state == "admitted"
-            response = JsonResponse(body)
+            response = onsale_gate.poll_answer(visit)
     return _never_cache(response)
 
 

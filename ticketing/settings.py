@@ -223,8 +223,9 @@ HTTPS = env_bool("MARQUEE_HTTPS", not DEBUG)
 BEHIND_TLS_PROXY = env_bool("DJANGO_BEHIND_TLS_PROXY")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
 SECURE_SSL_REDIRECT = HTTPS
-# Probes and scrapers inside the network speak plain HTTP to the container.
-SECURE_REDIRECT_EXEMPT = [r"^(healthz|readyz|metrics)$"]
+# Probes and scrapers inside the network speak plain HTTP to the container (wait/0/status.json:
+# the waiting service's liveness probe, answered without a waiter cookie, Redis or the database).
+SECURE_REDIRECT_EXEMPT = [r"^(healthz|readyz|metrics|wait/0/status\.json)$"]
 SECURE_HSTS_SECONDS = env_int("MARQUEE_HSTS_SECONDS", 365 * 24 * 3600) if HTTPS else 0
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

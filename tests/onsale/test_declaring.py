@@ -96,3 +96,23 @@ def test_partners_are_not_queued(api, screening):
     response = api.post("/api/v1/holds/", {"screening": screening.pk, "quantity": 2}, format="json")
 
     assert response.status_code == 201
+
+
+def test_a_screening_taken_out_of_an_onsale_or_its_onsale_deleted_is_not_gated_any_more(
+    client, auditorium, django_capture_on_commit_callbacks
+):
+    kept, taken_out = (
+        factories.screening(auditorium),
+        factories.screening(auditorium, timedelta(days=2)),
+    )
+    sale = onsale(kept, taken_out)
+    assert client.get(f"/screenings/{taken_out.pk}/").status_code == 303  # gated, and cached
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sale.screenings.remove(taken_out)
+    assert client.get(f"/screenings/{taken_out.pk}/").status_code == 200
+    assert client.get(f"/screenings/{kept.pk}/").status_code == 303
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sale.delete()
+    assert client.get(f"/screenings/{kept.pk}/").status_code == 200

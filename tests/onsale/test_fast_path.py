@@ -322,3 +322,13 @@ def test_a_host_not_allowed_is_refused_as_django_refuses_it(screening):
     FastWaitingRoom(Recorder())(environ, start_response).close()
 
     assert answered["status"] == 400
+
+
+def test_the_waiting_services_probe_answers_plain_http_with_https_on(settings):
+    settings.SECURE_SSL_REDIRECT = True
+
+    probe = fast_get("/wait/0/status.json")
+    poll = fast_get("/wait/7/status.json")
+
+    assert (probe[0], probe[3]) == (200, 0)
+    assert poll[0] == 301  # everything else goes to HTTPS

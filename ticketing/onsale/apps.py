@@ -9,4 +9,8 @@ class OnsaleConfig(AppConfig):
 
     def ready(self) -> None:
         # The per-buyer tallies (their models, and the receivers of the order signals).
-        from . import limits  # noqa: F401
+        # Screenings taken out of an onsale, or an onsale deleted: their cached entries dropped.
+        from . import (
+            limits,  # noqa: F401
+            services,  # noqa: F401
+        )

@@ -12,6 +12,8 @@ import logging
 from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
+from django.db.models.signals import m2m_changed, pre_delete
+from django.dispatch import receiver
 
 from ticketing.screenings.models import Screening, ScreeningStatus
 
@@ -36,6 +38,28 @@ def _sync(onsale_id: int) -> None:
         log.warning(
             "onsale %s saved while Redis is away: the waiting room catches up later", onsale_id
         )
+
+
+# A screening taken out of an onsale (or the onsale deleted) must stop being gated at once:
+# `_sync` drops the entries of the screenings still in it, these drop the others'.
+@receiver(m2m_changed, sender=Onsale.screenings.through, dispatch_uid="onsale.screenings_out")
+def _screenings_out(sender, instance, action, reverse, pk_set, **kwargs) -> None:
+    if reverse or action not in ("pre_remove", "pre_clear"):
+        return
+    ids = (
+        list(pk_set)
+        if action == "pre_remove"
+        else list(instance.screenings.values_list("id", flat=True))
+    )
+    onsale_id = instance.pk
+    transaction.on_commit(lambda: selectors.forget(onsale_id=onsale_id, screening_ids=ids))
+
+
+@receiver(pre_delete, sender=Onsale, dispatch_uid="onsale.deleted")
+def _deleted(sender, instance, **kwargs) -> None:
+    ids = list(instance.screenings.values_list("id", flat=True))
+    onsale_id = instance.pk
+    transaction.on_commit(lambda: selectors.forget(onsale_id=onsale_id, screening_ids=ids))
 
 
 def onsale_changed(*, onsale_id: int) -> None:
